@@ -1,0 +1,72 @@
+package io.vidmill.cli;
+
+import io.vidmill.nativelib.NativeLibrary;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code vidmill} command. */
+@Command(
+    name = "vidmill",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Reads, decodes and processes video clips, fast and correct to the frame.",
+    subcommands = {
+        DemoCommand.class,
+        ProbeCommand.class,
+        FrameMd5Command.class,
+        VersionCommand.class,
+        CommandLine.HelpCommand.class},
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+        "0:every clip succeeded",
+        "1:some clips failed (one ERROR line each on stderr)",
+        "2:bad command line",
+        "3:fatal: vidmill itself cannot run (native library, I/O on outputs)"})
+public final class Main {
+  public static final int EXIT_OK = 0;
+  public static final int EXIT_CLIPS_FAILED = 1;
+  public static final int EXIT_USAGE = 2;
+  public static final int EXIT_FATAL = 3;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs the command line with the given streams; returns the exit status. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cmd = new CommandLine(new Main());
+    cmd.setOut(out);
+    cmd.setErr(err);
+    cmd.setExecutionExceptionHandler((e, line, parsed) -> {
+      err.println("FATAL " + e.getMessage());
+      return EXIT_FATAL;
+    });
+    int rc = cmd.execute(args);
+    out.flush();
+    err.flush();
+    return rc;
+  }
+
+  /** Fails the command with EXIT_FATAL (and the loading steps) when libvidmill is missing. */
+  static boolean requireNative(PrintWriter err) {
+    if (NativeLibrary.isAvailable()) return true;
+    err.println("FATAL " + NativeLibrary.unavailabilityCause().map(Throwable::getMessage).orElse("?"));
+    return false;
+  }
+
+  /** The one-line form of a failed clip: {@code ERROR <CODE> <file>: <message>}. */
+  static String errorLine(String code, String file, String message) {
+    return "ERROR " + code + " " + file + ": " + message.replace('\n', ' ');
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {NativeLibrary.isAvailable() ? NativeLibrary.version()
+          : "vidmill (native library unavailable)"};
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package io.vidmill.decode;
+
+import static io.vidmill.nativelib.Layouts.CLIP_INFO;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.vidmill.nativelib.Layouts;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What a clip is, as far as its container and first frames tell: a copy of {@code
+ * vm_clip_info}. Unknown numbers are -1 (sizes, durations), 0 (counts, depths) or {@link
+ * Long#MIN_VALUE} (timestamps); unknown names are "".
+ */
+public record ClipInfo(
+    int streamIndex,
+    String container,
+    String codec,
+    String profile,
+    String decoder,
+    int width,
+    int height,
+    String pixFmt,
+    int bitDepth,
+    int rotation,
+    boolean mirror,
+    boolean encrypted,
+    Rational sampleAspectRatio,
+    Rational timeBase,
+    Rational avgFrameRate,
+    Rational guessedFrameRate,
+    long startTime,
+    long containerStartMicros,
+    long durationMicros,
+    long declaredFrames,
+    long sizeBytes,
+    long bitRate,
+    String colorRange,
+    String colorSpace,
+    String colorPrimaries,
+    String colorTransfer) {
+
+  /** Nothing known. */
+  public static final ClipInfo UNKNOWN = new ClipInfo(-1, "", "", "", "", 0, 0, "", 0, 0, false,
+      false, Rational.UNKNOWN, Rational.UNKNOWN, Rational.UNKNOWN, Rational.UNKNOWN,
+      Long.MIN_VALUE, Long.MIN_VALUE, -1, 0, -1, 0, "", "", "", "");
+
+  private static final long STREAM_INDEX = Layouts.offset(CLIP_INFO, "stream_index");
+  private static final long WIDTH = Layouts.offset(CLIP_INFO, "width");
+  private static final long HEIGHT = Layouts.offset(CLIP_INFO, "height");
+  private static final long BIT_DEPTH = Layouts.offset(CLIP_INFO, "bit_depth");
+  private static final long ROTATION = Layouts.offset(CLIP_INFO, "rotation");
+  private static final long MIRROR = Layouts.offset(CLIP_INFO, "mirror");
+  private static final long ENCRYPTED = Layouts.offset(CLIP_INFO, "encrypted");
+  private static final long SAR_NUM = Layouts.offset(CLIP_INFO, "sar_num");
+  private static final long TB_NUM = Layouts.offset(CLIP_INFO, "time_base_num");
+  private static final long AVG_NUM = Layouts.offset(CLIP_INFO, "avg_frame_rate_num");
+  private static final long GUESS_NUM = Layouts.offset(CLIP_INFO, "guessed_frame_rate_num");
+  private static final long START_TIME = Layouts.offset(CLIP_INFO, "start_time");
+  private static final long CONTAINER_START = Layouts.offset(CLIP_INFO, "container_start_us");
+  private static final long DURATION = Layouts.offset(CLIP_INFO, "duration_us");
+  private static final long DECLARED = Layouts.offset(CLIP_INFO, "declared_frames");
+  private static final long SIZE = Layouts.offset(CLIP_INFO, "size_bytes");
+  private static final long BIT_RATE = Layouts.offset(CLIP_INFO, "bit_rate");
+
+  /** Reads a filled vm_clip_info. */
+  static ClipInfo read(MemorySegment s) {
+    return new ClipInfo(
+        s.get(JAVA_INT, STREAM_INDEX),
+        Layouts.chars(s, CLIP_INFO, "container"),
+        Layouts.chars(s, CLIP_INFO, "codec"),
+        Layouts.chars(s, CLIP_INFO, "profile"),
+        Layouts.chars(s, CLIP_INFO, "decoder"),
+        s.get(JAVA_INT, WIDTH),
+        s.get(JAVA_INT, HEIGHT),
+        Layouts.chars(s, CLIP_INFO, "pix_fmt_name"),
+        s.get(JAVA_INT, BIT_DEPTH),
+        s.get(JAVA_INT, ROTATION),
+        s.get(JAVA_INT, MIRROR) != 0,
+        s.get(JAVA_INT, ENCRYPTED) != 0,
+        rational(s, SAR_NUM),
+        rational(s, TB_NUM),
+        rational(s, AVG_NUM),
+        rational(s, GUESS_NUM),
+        s.get(JAVA_LONG, START_TIME),
+        s.get(JAVA_LONG, CONTAINER_START),
+        s.get(JAVA_LONG, DURATION),
+        s.get(JAVA_LONG, DECLARED),
+        s.get(JAVA_LONG, SIZE),
+        s.get(JAVA_LONG, BIT_RATE),
+        Layouts.chars(s, CLIP_INFO, "color_range"),
+        Layouts.chars(s, CLIP_INFO, "color_space"),
+        Layouts.chars(s, CLIP_INFO, "color_primaries"),
+        Layouts.chars(s, CLIP_INFO, "color_transfer"));
+  }
+
+  private static Rational rational(MemorySegment s, long numOffset) {
+    return new Rational(s.get(JAVA_INT, numOffset), s.get(JAVA_INT, numOffset + 4));
+  }
+
+  /** Duration in seconds, or NaN when unknown. */
+  public double durationSeconds() {
+    return durationMicros < 0 ? Double.NaN : durationMicros / 1e6;
+  }
+}

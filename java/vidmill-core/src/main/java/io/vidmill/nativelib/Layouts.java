@@ -1,0 +1,151 @@
+package io.vidmill.nativelib;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+/**
+ * The C structs of {@code native/include/vidmill.h}, field for field. A test compares every
+ * size and offset with what the library reports ({@code vm_struct_size}, {@code
+ * vm_struct_offset}), so a change on one side cannot go unnoticed.
+ */
+public final class Layouts {
+  private Layouts() {}
+
+  /** {@code vm_struct_id} values. */
+  public static final int VM_STRUCT_SOURCE = 1;
+  public static final int VM_STRUCT_OPEN_OPTIONS = 2;
+  public static final int VM_STRUCT_CLIP_INFO = 3;
+  public static final int VM_STRUCT_CLIP_STATS = 4;
+  public static final int VM_STRUCT_FRAME = 5;
+  public static final int VM_STRUCT_BATCH = 6;
+  public static final int VM_STRUCT_SYNTH_OPTIONS = 7;
+
+  public static final int VM_NAME_SIZE = 48;
+
+  private static MemoryLayout chars(int n, String name) {
+    return MemoryLayout.sequenceLayout(n, JAVA_BYTE).withName(name);
+  }
+
+  public static final StructLayout SOURCE = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("reserved0"),
+      ADDRESS.withName("path"),
+      ADDRESS.withName("data"),
+      JAVA_LONG.withName("size"),
+      ADDRESS.withName("name")).withName("vm_source");
+
+  public static final StructLayout OPEN_OPTIONS = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("flags"),
+      JAVA_INT.withName("threads"),
+      JAVA_INT.withName("reserved0"),
+      JAVA_LONG.withName("max_pixels"),
+      JAVA_LONG.withName("max_frames"),
+      JAVA_LONG.withName("timeout_ms"),
+      ADDRESS.withName("denied_codecs")).withName("vm_open_options");
+
+  public static final StructLayout CLIP_INFO = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("stream_index"),
+      JAVA_INT.withName("width"),
+      JAVA_INT.withName("height"),
+      JAVA_INT.withName("pix_fmt"),
+      JAVA_INT.withName("bit_depth"),
+      JAVA_INT.withName("rotation"),
+      JAVA_INT.withName("mirror"),
+      JAVA_INT.withName("encrypted"),
+      JAVA_INT.withName("sar_num"),
+      JAVA_INT.withName("sar_den"),
+      JAVA_INT.withName("time_base_num"),
+      JAVA_INT.withName("time_base_den"),
+      JAVA_INT.withName("avg_frame_rate_num"),
+      JAVA_INT.withName("avg_frame_rate_den"),
+      JAVA_INT.withName("guessed_frame_rate_num"),
+      JAVA_INT.withName("guessed_frame_rate_den"),
+      JAVA_INT.withName("reserved0"),
+      JAVA_LONG.withName("start_time"),
+      JAVA_LONG.withName("container_start_us"),
+      JAVA_LONG.withName("duration_us"),
+      JAVA_LONG.withName("declared_frames"),
+      JAVA_LONG.withName("size_bytes"),
+      JAVA_LONG.withName("bit_rate"),
+      chars(VM_NAME_SIZE, "container"),
+      chars(VM_NAME_SIZE, "codec"),
+      chars(VM_NAME_SIZE, "profile"),
+      chars(VM_NAME_SIZE, "pix_fmt_name"),
+      chars(16, "color_range"),
+      chars(16, "color_space"),
+      chars(16, "color_primaries"),
+      chars(16, "color_transfer"),
+      chars(VM_NAME_SIZE, "decoder")).withName("vm_clip_info");
+
+  public static final StructLayout CLIP_STATS = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("threads"),
+      JAVA_LONG.withName("frames"),
+      JAVA_LONG.withName("packets"),
+      JAVA_LONG.withName("decode_errors"),
+      JAVA_LONG.withName("bytes_read"),
+      JAVA_LONG.withName("open_ns"),
+      JAVA_LONG.withName("demux_ns"),
+      JAVA_LONG.withName("decode_ns"),
+      JAVA_LONG.withName("output_ns")).withName("vm_clip_stats");
+
+  public static final StructLayout FRAME = MemoryLayout.structLayout(
+      JAVA_LONG.withName("pts"),
+      JAVA_LONG.withName("dts"),
+      JAVA_LONG.withName("duration"),
+      JAVA_LONG.withName("data_offset"),
+      JAVA_LONG.withName("data_size"),
+      JAVA_INT.withName("width"),
+      JAVA_INT.withName("height"),
+      JAVA_INT.withName("pix_fmt"),
+      JAVA_INT.withName("flags"),
+      chars(16, "md5")).withName("vm_frame");
+
+  public static final StructLayout BATCH = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("want"),
+      ADDRESS.withName("frames"),
+      JAVA_INT.withName("capacity"),
+      JAVA_INT.withName("count"),
+      ADDRESS.withName("data"),
+      JAVA_LONG.withName("data_capacity"),
+      JAVA_LONG.withName("data_used"),
+      JAVA_LONG.withName("data_needed")).withName("vm_batch");
+
+  public static final StructLayout SYNTH_OPTIONS = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("width"),
+      JAVA_INT.withName("height"),
+      JAVA_INT.withName("fps_num"),
+      JAVA_INT.withName("fps_den"),
+      JAVA_INT.withName("frames"),
+      JAVA_INT.withName("gop"),
+      JAVA_INT.withName("bit_rate_kbps"),
+      JAVA_INT.withName("seed"),
+      JAVA_INT.withName("reserved0"),
+      ADDRESS.withName("path"),
+      ADDRESS.withName("encoder"),
+      ADDRESS.withName("pattern"),
+      ADDRESS.withName("pix_fmt")).withName("vm_synth_options");
+
+  /** Byte offset of a named field: resolved once into a constant by callers. */
+  public static long offset(StructLayout layout, String field) {
+    return layout.byteOffset(PathElement.groupElement(field));
+  }
+
+  /** A NUL-terminated string stored in a fixed char array of a struct. */
+  public static String chars(MemorySegment struct, StructLayout layout, String field) {
+    long off = offset(layout, field);
+    long size = layout.select(PathElement.groupElement(field)).byteSize();
+    return struct.asSlice(off, size).getString(0);
+  }
+}

@@ -1,0 +1,217 @@
+package io.vidmill.nativelib;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import io.vidmill.NativeUnavailableException;
+import org.bytedeco.javacpp.Loader;
+
+/**
+ * Loads libvidmill, once per JVM, and says why when it cannot.
+ *
+ * <p>Order matters: FFmpeg's libraries come first, from the JavaCPP preset jar (JavaCPP
+ * extracts them to its cache and loads them by path, in dependency order); libvidmill, which
+ * has no RPATH of its own, then finds them already loaded under their SONAMEs. A system FFmpeg
+ * is therefore never picked up, and the loaded libavcodec is checked to be JavaCPP's.
+ *
+ * <p>libvidmill itself comes from this jar, extracted once to a cache directory named by its
+ * hash, or from the path in the {@value #LIBRARY_PROPERTY} system property (a local build).
+ * Every step is recorded; a failure message lists them all.
+ */
+public final class NativeLibrary {
+  /** System property: path of a libvidmill.so to use instead of the one in the jar. */
+  public static final String LIBRARY_PROPERTY = "vidmill.native.library";
+
+  /** The ABI this code was written for; see VM_ABI_VERSION in vidmill.h. */
+  public static final int ABI_VERSION = 1;
+
+  private static final String RESOURCE = "/io/vidmill/native/linux-x86_64/libvidmill.so";
+
+  private record State(SymbolLookup lookup, Path library, String version, Throwable cause,
+                       List<String> steps) {}
+
+  private static final State STATE = load();
+
+  private NativeLibrary() {}
+
+  /** Whether libvidmill and FFmpeg loaded and passed their version checks. */
+  public static boolean isAvailable() {
+    return STATE.cause == null;
+  }
+
+  /** Why the library is unavailable, with every loading step in the message. */
+  public static Optional<Throwable> unavailabilityCause() {
+    return Optional.ofNullable(STATE.cause);
+  }
+
+  /** "vidmill x (FFmpeg y, libavcodec z)" as the library reports it. */
+  public static String version() {
+    requireAvailable();
+    return STATE.version;
+  }
+
+  /** Where libvidmill was loaded from. */
+  public static Path libraryPath() {
+    requireAvailable();
+    return STATE.library;
+  }
+
+  /** The loading steps, for diagnostics (`vidmill version`). */
+  public static List<String> loadingSteps() {
+    return STATE.steps;
+  }
+
+  static SymbolLookup lookup() {
+    requireAvailable();
+    return STATE.lookup;
+  }
+
+  /** Throws {@link NativeUnavailableException} when the library did not load. */
+  public static void requireAvailable() {
+    if (STATE.cause != null) {
+      throw new NativeUnavailableException(STATE.cause.getMessage(), STATE.cause);
+    }
+  }
+
+  private static State load() {
+    List<String> steps = new ArrayList<>();
+    try {
+      String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+      String arch = System.getProperty("os.arch", "");
+      if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+        throw new IllegalStateException("vidmill ships native code for linux-x86_64 only; this is "
+            + os + "/" + arch);
+      }
+      loadFfmpeg(steps);
+      Path library = libraryFile(steps);
+      SymbolLookup lookup = SymbolLookup.libraryLookup(library, Arena.global());
+      steps.add("opened " + library);
+      int abi = Vidmill.vm_abi_version(lookup);
+      if (abi != ABI_VERSION) {
+        throw new IllegalStateException("libvidmill at " + library + " has ABI " + abi
+            + " but this vidmill-core expects " + ABI_VERSION + ": rebuild both from one checkout");
+      }
+      String check = Vidmill.vm_runtime_check(lookup);
+      if (check != null) {
+        throw new IllegalStateException("FFmpeg version mismatch: " + check);
+      }
+      checkFfmpegOrigin(steps);
+      String version = Vidmill.vm_version_string(lookup);
+      steps.add("ready: " + version);
+      return new State(lookup, library, version, null, List.copyOf(steps));
+    } catch (Throwable t) {
+      steps.add("FAILED: " + t);
+      String message = "libvidmill is not available: " + t.getMessage()
+          + "\n  loading steps:\n    " + String.join("\n    ", steps);
+      return new State(null, null, null, new IllegalStateException(message, t), List.copyOf(steps));
+    }
+  }
+
+  private static void loadFfmpeg(List<String> steps) {
+    // avfilter pulls in swscale/swresample; avformat pulls in avcodec and avutil
+    for (Class<?> c : List.<Class<?>>of(
+        org.bytedeco.ffmpeg.global.avutil.class,
+        org.bytedeco.ffmpeg.global.swresample.class,
+        org.bytedeco.ffmpeg.global.avcodec.class,
+        org.bytedeco.ffmpeg.global.avformat.class,
+        org.bytedeco.ffmpeg.global.swscale.class,
+        org.bytedeco.ffmpeg.global.avfilter.class)) {
+      String path = Loader.load(c);
+      steps.add("loaded FFmpeg " + c.getSimpleName() + " via JavaCPP: " + path);
+    }
+  }
+
+  private static Path libraryFile(List<String> steps) throws IOException {
+    String override = System.getProperty(LIBRARY_PROPERTY);
+    if (override != null && !override.isBlank()) {
+      Path p = Path.of(override).toAbsolutePath();
+      if (!Files.isRegularFile(p)) {
+        throw new IOException(LIBRARY_PROPERTY + "=" + override + " is not a file");
+      }
+      steps.add("using " + LIBRARY_PROPERTY + "=" + p);
+      return p;
+    }
+    byte[] bytes;
+    try (InputStream in = NativeLibrary.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IOException("resource " + RESOURCE + " is missing from the classpath "
+            + "(was vidmill-core built with -Dvidmill.native.skip and no prebuilt library?)");
+      }
+      bytes = in.readAllBytes();
+    }
+    String hash = sha256(bytes).substring(0, 16);
+    for (Path dir : cacheDirs()) {
+      Path target = dir.resolve(hash).resolve("libvidmill.so");
+      try {
+        if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
+          steps.add("found cached " + target);
+          return target;
+        }
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempFile(target.getParent(), "libvidmill", ".tmp");
+        Files.write(tmp, bytes);
+        try {
+          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        steps.add("extracted " + RESOURCE + " to " + target);
+        return target;
+      } catch (IOException e) {
+        steps.add("cannot use cache " + dir + ": " + e.getMessage());
+      }
+    }
+    throw new IOException("no writable directory to extract libvidmill.so to");
+  }
+
+  private static List<Path> cacheDirs() {
+    List<Path> dirs = new ArrayList<>();
+    String configured = System.getProperty("vidmill.cache.dir");
+    if (configured != null) dirs.add(Path.of(configured, "native"));
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    if (xdg != null && !xdg.isBlank()) dirs.add(Path.of(xdg, "vidmill", "native"));
+    dirs.add(Path.of(System.getProperty("user.home"), ".cache", "vidmill", "native"));
+    dirs.add(Path.of(System.getProperty("java.io.tmpdir"), "vidmill-" + System.getProperty("user.name"),
+        "native"));
+    return dirs;
+  }
+
+  /** The mapped libavcodec must be JavaCPP's: a system FFmpeg of the same major would load
+   * silently otherwise, and differ in codecs and bugs. */
+  private static void checkFfmpegOrigin(List<String> steps) throws IOException {
+    Path maps = Path.of("/proc/self/maps");
+    if (!Files.isReadable(maps)) return;
+    Path cache = Loader.getCacheDir().toPath().toRealPath();
+    for (String line : Files.readAllLines(maps)) {
+      int slash = line.indexOf('/');
+      if (slash < 0 || !line.endsWith("/libavcodec.so.61")) continue;
+      Path mapped = Path.of(line.substring(slash)).toRealPath();
+      if (!mapped.startsWith(cache)) {
+        throw new IllegalStateException("libavcodec.so.61 was loaded from " + mapped
+            + ", not from the JavaCPP cache " + cache);
+      }
+      steps.add("libavcodec mapped from " + mapped);
+      return;
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
