@@ -196,7 +196,8 @@ typedef struct vm_clip_info {
   int32_t time_base_num, time_base_den; /* of every timestamp of this stream */
   int32_t avg_frame_rate_num, avg_frame_rate_den;
   int32_t guessed_frame_rate_num, guessed_frame_rate_den; /* FFmpeg's guess, 0/1 unknown */
-  int32_t reserved0;
+  int32_t truncated;           /* 1 when the container already shows the file is cut short:
+                                  the frames present decode, then VM_ERR_TRUNCATED */
   int64_t start_time;          /* first pts of the stream, in time base; INT64_MIN unknown */
   int64_t container_start_us;  /* earliest start over all streams, microseconds; INT64_MIN */
   int64_t duration_us;         /* of the video stream (else of the container); -1 unknown */

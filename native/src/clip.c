@@ -164,7 +164,10 @@ static void fill_info(vm_clip *clip) {
   info->bit_rate = p->bit_rate > 0 ? p->bit_rate : (fmt->bit_rate > 0 ? fmt->bit_rate : 0);
   vm_strlcpy(info->codec, avcodec_get_name(p->codec_id), sizeof info->codec);
   const char *profile = avcodec_profile_name(p->codec_id, p->profile);
-  vm_strlcpy(info->profile, profile ? profile : "", sizeof info->profile);
+  if (profile)
+    vm_strlcpy(info->profile, profile, sizeof info->profile);
+  else if (p->profile != AV_PROFILE_UNKNOWN) /* like ffprobe: the number when it has no name */
+    snprintf(info->profile, sizeof info->profile, "%d", p->profile);
   vm_strlcpy(info->color_range, p->color_range ? av_color_range_name(p->color_range) : "",
              sizeof info->color_range);
   vm_strlcpy(info->color_space,
@@ -324,6 +327,8 @@ static int32_t select_stream(vm_clip *clip) {
     return clip->state;
   }
   if (index_points_past_end(clip->st, clip->input.size)) clip->index_past_eof = 1;
+  clip->info.truncated = clip->index_past_eof || clip->container_cut == VM_CUT ||
+                         (clip->container_cut == VM_CUT_IN_MEDIA_DATA && clip->info.declared_frames <= 0);
   return VM_OK;
 }
 
@@ -537,7 +542,7 @@ static int32_t feed_decoder(vm_clip *clip) {
         vm_format_averror(ret, err, sizeof err);
         if (clip->input.io_errno)
           defer(clip, VM_ERR_IO, "read failed: %s", strerror(clip->input.io_errno));
-        else if (clip->input.past_eof)
+        else if (clip->input.past_eof || index_points_past_end(clip->st, clip->input.size))
           defer(clip, VM_ERR_TRUNCATED, "the file ends before the data its container declares");
         else
           defer(clip, VM_ERR_CORRUPT, "the container could not be read past packet %" PRId64 ": %s",
@@ -590,6 +595,8 @@ static int32_t feed_decoder(vm_clip *clip) {
 
 static int32_t final_status(vm_clip *clip) {
   settle_packet_errors(clip, 0);
+  /* fragments read since open (fMP4 moof boxes) add to the index: look again */
+  if (!clip->index_past_eof && index_points_past_end(clip->st, clip->input.size)) clip->index_past_eof = 1;
   if (clip->deferred_status) {
     vm_clip_fail(clip, clip->deferred_status, "%s", clip->deferred_error);
   } else if (clip->index_past_eof) {
@@ -597,7 +604,9 @@ static int32_t final_status(vm_clip *clip) {
                  "the file ends before the data its container declares (%" PRId64 " frames decoded)",
                  clip->stats.frames);
   } else if (clip->container_cut == VM_CUT ||
-             (clip->container_cut && clip->info.declared_frames > clip->stats.packets)) {
+             (clip->container_cut && !(clip->info.declared_frames > 0 &&
+                                       clip->stats.packets >= clip->info.declared_frames))) {
+    /* an mdat that runs past the end is forgiven only when every declared frame was read */
     vm_clip_fail(clip, VM_ERR_TRUNCATED, "the file is cut short: %s (%" PRId64 " frames decoded)",
                  clip->container_cut_why, clip->stats.frames);
   } else if (clip->stats.decode_errors > 0) {
@@ -676,7 +685,7 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
 
 int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
   if (!clip || !batch || batch->struct_size < sizeof *batch || !batch->frames || batch->capacity < 1 ||
-      ((batch->want & VM_WANT_PIXELS) && (!batch->data || batch->data_capacity < 0)))
+      ((batch->want & VM_WANT_PIXELS) && (batch->data_capacity < 0 || (!batch->data && batch->data_capacity))))
     return VM_ERR_INVALID_ARGUMENT;
   batch->count = 0;
   batch->data_used = 0;

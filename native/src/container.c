@@ -3,9 +3,9 @@
  * FFmpeg's demuxers read what they can and stop quietly at the end of the file; they do not
  * say "this file was cut". The top-level layout does: an ISO BMFF box or a Matroska segment
  * that declares more bytes than the file has. This is checked without FFmpeg, on the first
- * few headers, and only used to name a failure (or, for Matroska, a clean-looking EOF):
- * a declared size past the end alone is tolerated when every frame is present (an "mdat too
- * long" MP4 is valid). */
+ * few headers, and names a failure or turns a clean-looking EOF into TRUNCATED. The one
+ * exception: an MP4 'mdat' that runs past the end is forgiven when the container declares its
+ * frame count and every frame was read (an "mdat too long" file from a sloppy writer). */
 #include <string.h>
 
 #include "internal.h"

@@ -94,7 +94,8 @@ int64_t vm_input_pread(vm_input *in, int64_t offset, void *buf, int64_t size);
 /* container.c */
 /* Whether the container's layout declares more bytes than the input has: VM_CUT, or
  * VM_CUT_IN_MEDIA_DATA when only an MP4 'mdat' box runs past the end, which is harmless when
- * every sample is present (a writer that got the size wrong); 0 when not cut or unknown. */
+ * every declared sample is present (a writer that got the size wrong); 0 when not cut or
+ * unknown. */
 enum { VM_CUT = 1, VM_CUT_IN_MEDIA_DATA = 2 };
 int vm_container_cut(vm_input *in, char *what, size_t what_size);
 const char *vm_container_hint(vm_input *in); /* what the bytes look like, or NULL */

@@ -145,7 +145,7 @@ static const field_offset clip_info_fields[] = {
     F(vm_clip_info, avg_frame_rate_den),
     F(vm_clip_info, guessed_frame_rate_num),
     F(vm_clip_info, guessed_frame_rate_den),
-    F(vm_clip_info, reserved0),
+    F(vm_clip_info, truncated),
     F(vm_clip_info, start_time),
     F(vm_clip_info, container_start_us),
     F(vm_clip_info, duration_us),

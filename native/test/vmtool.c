@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -386,7 +387,14 @@ static int cmd_corpus(const char *media) {
     if (status >= 0 || status == VM_ERR_INTERNAL || !err[0]) failures++;
   }
   if (d) closedir(d);
-  printf("corpus: %d files, %d failures\n", checked, failures);
+  /* hostile files must not take memory: the peak of this whole run stays small */
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  if (ru.ru_maxrss > 512 * 1024) {
+    fprintf(stderr, "FAIL peak memory %ld MB over 512 MB\n", ru.ru_maxrss / 1024);
+    failures++;
+  }
+  printf("corpus: %d files, %d failures, peak memory %ld MB\n", checked, failures, ru.ru_maxrss / 1024);
   return failures != 0;
 }
 

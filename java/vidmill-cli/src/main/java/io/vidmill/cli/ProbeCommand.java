@@ -8,6 +8,7 @@ import io.vidmill.decode.ClipInfo;
 import io.vidmill.decode.DecodeResult;
 import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.Source;
+import io.vidmill.decode.Status;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -61,7 +62,12 @@ final class ProbeCommand implements Callable<Integer> {
             }
           }
         }
-        describe(row, clip.info());
+        ClipInfo info = clip.info();
+        describe(row, info);
+        if (errorCode == null && info.truncated()) {
+          errorCode = Status.TRUNCATED.name();
+          errorMessage = "the container declares more data than the file holds: decoding would stop early";
+        }
       } catch (ClipException e) {
         describe(row, e.info());
         errorCode = e.status().name();
@@ -102,6 +108,7 @@ final class ProbeCommand implements Callable<Integer> {
     }
     if (i.declaredFrames() > 0) row.put("declared_frames", i.declaredFrames()); else row.putNull("declared_frames");
     row.put("encrypted", i.encrypted());
+    row.put("truncated", i.truncated());
     if (i.sampleAspectRatio().known()) row.put("sar", i.sampleAspectRatio().toString()); else row.putNull("sar");
     if (i.timeBase().known()) row.put("time_base", i.timeBase().toString()); else row.putNull("time_base");
     putText(row, "color_range", i.colorRange());

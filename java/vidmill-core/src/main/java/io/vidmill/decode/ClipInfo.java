@@ -9,7 +9,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * What a clip is, as far as its container and first frames tell: a copy of {@code
- * vm_clip_info}. Unknown numbers are -1 (sizes, durations), 0 (counts, depths) or {@link
+ * vm_clip_info}. {@code truncated} means the container already shows the file is cut short:
+ * the frames that are there decode, then decoding ends with TRUNCATED. Unknown numbers are -1 (sizes, durations), 0 (counts, depths) or {@link
  * Long#MIN_VALUE} (timestamps); unknown names are "".
  */
 public record ClipInfo(
@@ -25,6 +26,7 @@ public record ClipInfo(
     int rotation,
     boolean mirror,
     boolean encrypted,
+    boolean truncated,
     Rational sampleAspectRatio,
     Rational timeBase,
     Rational avgFrameRate,
@@ -42,7 +44,7 @@ public record ClipInfo(
 
   /** Nothing known. */
   public static final ClipInfo UNKNOWN = new ClipInfo(-1, "", "", "", "", 0, 0, "", 0, 0, false,
-      false, Rational.UNKNOWN, Rational.UNKNOWN, Rational.UNKNOWN, Rational.UNKNOWN,
+      false, false, Rational.UNKNOWN, Rational.UNKNOWN, Rational.UNKNOWN, Rational.UNKNOWN,
       Long.MIN_VALUE, Long.MIN_VALUE, -1, 0, -1, 0, "", "", "", "");
 
   private static final long STREAM_INDEX = Layouts.offset(CLIP_INFO, "stream_index");
@@ -52,6 +54,7 @@ public record ClipInfo(
   private static final long ROTATION = Layouts.offset(CLIP_INFO, "rotation");
   private static final long MIRROR = Layouts.offset(CLIP_INFO, "mirror");
   private static final long ENCRYPTED = Layouts.offset(CLIP_INFO, "encrypted");
+  private static final long TRUNCATED = Layouts.offset(CLIP_INFO, "truncated");
   private static final long SAR_NUM = Layouts.offset(CLIP_INFO, "sar_num");
   private static final long TB_NUM = Layouts.offset(CLIP_INFO, "time_base_num");
   private static final long AVG_NUM = Layouts.offset(CLIP_INFO, "avg_frame_rate_num");
@@ -78,6 +81,7 @@ public record ClipInfo(
         s.get(JAVA_INT, ROTATION),
         s.get(JAVA_INT, MIRROR) != 0,
         s.get(JAVA_INT, ENCRYPTED) != 0,
+        s.get(JAVA_INT, TRUNCATED) != 0,
         rational(s, SAR_NUM),
         rational(s, TB_NUM),
         rational(s, AVG_NUM),

@@ -69,7 +69,7 @@ public final class Layouts {
       JAVA_INT.withName("avg_frame_rate_den"),
       JAVA_INT.withName("guessed_frame_rate_num"),
       JAVA_INT.withName("guessed_frame_rate_den"),
-      JAVA_INT.withName("reserved0"),
+      JAVA_INT.withName("truncated"),
       JAVA_LONG.withName("start_time"),
       JAVA_LONG.withName("container_start_us"),
       JAVA_LONG.withName("duration_us"),

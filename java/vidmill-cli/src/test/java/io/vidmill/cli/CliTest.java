@@ -1,0 +1,152 @@
+package io.vidmill.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands, run in-process through picocli with captured streams. */
+class CliTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  record Run(int exit, String out, String err) {
+    List<String> outLines() {
+      return out.lines().toList();
+    }
+  }
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  static Path media() {
+    Path dir = Path.of(System.getProperty("vidmill.media.dir", "../../../shared/media")).toAbsolutePath().normalize();
+    assumeTrue(Files.isDirectory(dir.resolve("valid")), "test media not found at " + dir + " (../shared/media)");
+    return dir;
+  }
+
+  @Test
+  void probePrintsOneJsonObjectPerFileAndAnErrorLinePerFailure() throws Exception {
+    Path valid = media().resolve("valid/androidx_sample_rotate_and_reflect.mp4");
+    Path audio = media().resolve("invalid/androidx_sample_audio_only.mp4");
+    Path missing = media().resolve("valid/no-such-file.mp4");
+    Run r = run("probe", valid.toString(), audio.toString(), missing.toString());
+    assertEquals(Main.EXIT_CLIPS_FAILED, r.exit());
+    List<String> lines = r.outLines();
+    assertThat(lines).hasSize(3);
+
+    JsonNode ok = JSON.readTree(lines.get(0));
+    assertEquals(valid.toString(), ok.get("file").asText());
+    assertEquals("mov,mp4,m4a,3gp,3g2,mj2", ok.get("container").asText());
+    assertEquals("h264", ok.get("codec").asText());
+    assertEquals("High", ok.get("profile").asText());
+    assertEquals(1080, ok.get("width").asInt());
+    assertEquals(720, ok.get("height").asInt());
+    assertEquals("yuv420p", ok.get("pix_fmt").asText());
+    assertEquals(8, ok.get("bit_depth").asInt());
+    assertEquals(-90, ok.get("rotation").asInt());
+    assertThat(ok.get("mirror").asBoolean()).isTrue();
+    assertEquals(1.001, ok.get("duration").asDouble(), 1e-6);
+    assertEquals("30000/1001", ok.get("avg_frame_rate").asText());
+    assertEquals(30, ok.get("declared_frames").asInt());
+    assertThat(ok.get("encrypted").asBoolean()).isFalse();
+    assertThat(ok.get("error").isNull()).isTrue();
+
+    JsonNode noVideo = JSON.readTree(lines.get(1));
+    assertEquals("NO_VIDEO_STREAM", noVideo.get("error").get("code").asText());
+    assertEquals("mov,mp4,m4a,3gp,3g2,mj2", noVideo.get("container").asText());
+    assertEquals("NOT_FOUND", JSON.readTree(lines.get(2)).get("error").get("code").asText());
+
+    assertThat(r.err().lines().toList()).containsExactly(
+        "ERROR NO_VIDEO_STREAM " + audio + ": no video stream (1 audio)",
+        "ERROR NOT_FOUND " + missing + ": No such file or directory");
+  }
+
+  @Test
+  void probeSaysEncryptedAndTheCodecUnderneath() throws Exception {
+    Path file = media().resolve("invalid/mp4parse_av1-clearkey-cbcs-video.mp4");
+    Run r = run("probe", file.toString());
+    JsonNode row = JSON.readTree(r.out());
+    assertThat(row.get("encrypted").asBoolean()).isTrue();
+    assertEquals("av1", row.get("codec").asText());
+    assertEquals("ENCRYPTED", row.get("error").get("code").asText());
+  }
+
+  @Test
+  void probeCountFramesFindsWhatOnlyDecodingFinds() throws Exception {
+    Path file = media().resolve("invalid/androidx_sample_with_invalid_nalu.mp4");
+    assertEquals(Main.EXIT_OK, run("probe", file.toString()).exit());
+    Run r = run("probe", "--count-frames", file.toString());
+    assertEquals(Main.EXIT_CLIPS_FAILED, r.exit());
+    JsonNode row = JSON.readTree(r.out());
+    assertEquals(29, row.get("frames_decoded").asInt());
+    assertThat(row.get("decode_errors").asInt()).isPositive();
+    assertEquals("CORRUPT", row.get("error").get("code").asText());
+  }
+
+  @Test
+  void framemd5MatchesFfmpegLineForLine() throws IOException {
+    Path file = media().resolve("valid/androidx_bbb_800x640_avc_pyramid_3b.mp4");
+    Run r = run("framemd5", file.toString());
+    assertEquals(Main.EXIT_OK, r.exit(), r.err());
+    assertThat(r.err()).isEmpty();
+    List<String> reference = Files.readAllLines(media().resolve("framemd5/androidx_bbb_800x640_avc_pyramid_3b.mp4.framemd5"))
+        .stream().filter(l -> !l.startsWith("#")).toList();
+    assertThat(r.outLines().stream().filter(l -> !l.startsWith("#")).toList()).containsExactlyElementsOf(reference);
+    assertThat(r.outLines()).contains("#tb 0: 1/30", "#dimensions 0: 800x640");
+  }
+
+  @Test
+  void framemd5PrintsTheDecodedFramesThenTheError() {
+    Path file = media().resolve("invalid/androidx_sample_with_invalid_nalu.mp4");
+    Run r = run("framemd5", file.toString());
+    assertEquals(Main.EXIT_CLIPS_FAILED, r.exit());
+    assertThat(r.outLines().stream().filter(l -> !l.startsWith("#"))).hasSize(29);
+    assertThat(r.err().lines().toList()).singleElement().asString()
+        .startsWith("ERROR CORRUPT " + file + ": ").contains("failed to decode");
+  }
+
+  @Test
+  void framemd5OnWhatIsNotAVideo(@TempDir Path dir) throws IOException {
+    Path text = Files.writeString(dir.resolve("notes.mp4"), "just text\n");
+    Run r = run("framemd5", text.toString());
+    assertEquals(Main.EXIT_CLIPS_FAILED, r.exit());
+    assertThat(r.out()).isEmpty();
+    assertEquals("ERROR NOT_A_VIDEO " + text + ": not a recognised video container (10 bytes)", r.err().strip());
+  }
+
+  @Test
+  void badCommandLineIsExitTwo() {
+    assertEquals(Main.EXIT_USAGE, run("probe").exit());
+    assertEquals(Main.EXIT_USAGE, run("no-such-command").exit());
+    assertEquals(Main.EXIT_USAGE, run("framemd5", "--threads", "x", "f.mp4").exit());
+  }
+
+  @Test
+  void versionNamesFfmpegAndWhereItCameFrom() {
+    Run r = run("version");
+    assertEquals(0, r.exit());
+    assertThat(r.out()).contains("FFmpeg 7.1").contains("libavcodec mapped from").contains(".javacpp");
+  }
+
+  @Test
+  void demoSampleSetIsFixed() {
+    assertThat(DemoCommand.SAMPLES).hasSize(25);
+    assertThat(Arrays.stream(new String[] {"mp4", "webm", "mkv", "mov"}))
+        .allMatch(ext -> DemoCommand.SAMPLES.stream().anyMatch(s -> s.name().endsWith("." + ext)));
+  }
+}
