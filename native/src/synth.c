@@ -9,6 +9,7 @@
 
 #include <libavfilter/avfilter.h>
 #include <libavfilter/buffersink.h>
+#include <libavutil/macros.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
@@ -20,6 +21,7 @@ typedef struct synth {
   AVCodecContext *enc;
   AVFormatContext *out;
   AVFrame *frame;
+  AVFrame *padded;
   AVPacket *pkt;
   char tmp_path[4096];
   int tmp_open;
@@ -55,6 +57,18 @@ static int build_graph(synth *s, const vm_synth_options *o, enum AVPixelFormat p
   avfilter_inout_free(&outputs);
   if (ret < 0) return ret;
   return avfilter_graph_config(s->graph, NULL);
+}
+
+static int pad_rows(AVFrame *dst, const AVFrame *src) {
+  dst->format = src->format;
+  dst->width = src->width;
+  dst->height = FFALIGN(src->height, 32);
+  int ret = av_frame_get_buffer(dst, 0);
+  if (ret < 0) return ret;
+  dst->height = src->height;
+  ret = av_frame_copy(dst, src);
+  if (ret >= 0) ret = av_frame_copy_props(dst, src);
+  return ret;
 }
 
 static int write_packets(synth *s, AVStream *st) {
@@ -102,8 +116,9 @@ static int32_t run(synth *s, const vm_synth_options *o, char *detail, size_t siz
 
   s->enc = avcodec_alloc_context3(codec);
   s->frame = av_frame_alloc();
+  s->padded = av_frame_alloc();
   s->pkt = av_packet_alloc();
-  if (!s->enc || !s->frame || !s->pkt) return fail(detail, size, VM_ERR_OUT_OF_MEMORY, "out of memory", 0);
+  if (!s->enc || !s->frame || !s->padded || !s->pkt) return fail(detail, size, VM_ERR_OUT_OF_MEMORY, "out of memory", 0);
   s->enc->width = o->width;
   s->enc->height = o->height;
   s->enc->pix_fmt = pix_fmt;
@@ -137,10 +152,16 @@ static int32_t run(synth *s, const vm_synth_options *o, char *detail, size_t siz
   for (int n = 0; n < o->frames; n++) {
     ret = av_buffersink_get_frame(s->sink, s->frame);
     if (ret < 0) return fail(detail, size, VM_ERR_INTERNAL, "the test pattern ended early", ret);
-    s->frame->pts = n;
-    s->frame->pict_type = AV_PICTURE_TYPE_NONE;
-    ret = avcodec_send_frame(s->enc, s->frame);
+    /* Some encoders (FFmpeg's MPEG-4) read whole macroblock rows past the last picture row,
+     * beyond what lavfi allocated for odd sizes (AddressSanitizer sees it): hand them a copy
+     * whose buffers are padded to 32 rows. */
+    ret = pad_rows(s->padded, s->frame);
     av_frame_unref(s->frame);
+    if (ret < 0) return fail(detail, size, VM_ERR_OUT_OF_MEMORY, "out of memory", ret);
+    s->padded->pts = n;
+    s->padded->pict_type = AV_PICTURE_TYPE_NONE;
+    ret = avcodec_send_frame(s->enc, s->padded);
+    av_frame_unref(s->padded);
     if (ret < 0 || (ret = write_packets(s, st)) < 0)
       return fail(detail, size, VM_ERR_INTERNAL, "encoding failed", ret);
   }
@@ -168,6 +189,7 @@ int32_t vm_synth_write(const vm_synth_options *o, char *detail, size_t detail_si
   avfilter_graph_free(&s.graph);
   avcodec_free_context(&s.enc);
   av_frame_free(&s.frame);
+  av_frame_free(&s.padded);
   av_packet_free(&s.pkt);
   if (s.out) {
     if (s.tmp_open) avio_closep(&s.out->pb);

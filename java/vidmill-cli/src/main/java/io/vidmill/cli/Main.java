@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         DemoCommand.class,
         ProbeCommand.class,
         FrameMd5Command.class,
+        BenchCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit status:%n",
