@@ -22,6 +22,13 @@ _Static_assert(sizeof(vm_frame) == 72, "vm_frame layout");
 _Static_assert(sizeof(vm_batch) == 56, "vm_batch layout");
 _Static_assert(sizeof(vm_synth_options) == 72, "vm_synth_options layout");
 
+/* The headers must be those of the FFmpeg the JavaCPP jar ships (CMake passes its majors). */
+#if defined(VM_EXPECT_AVCODEC_MAJOR) && (LIBAVCODEC_VERSION_MAJOR != VM_EXPECT_AVCODEC_MAJOR || \
+    LIBAVFORMAT_VERSION_MAJOR != VM_EXPECT_AVFORMAT_MAJOR || LIBAVUTIL_VERSION_MAJOR != VM_EXPECT_AVUTIL_MAJOR || \
+    LIBAVFILTER_VERSION_MAJOR != VM_EXPECT_AVFILTER_MAJOR)
+#error "FFmpeg headers do not match the FFmpeg libraries vidmill links against"
+#endif
+
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int64_t max_alloc_bytes = VM_DEFAULT_MAX_ALLOC;
 static char version_text[200];
