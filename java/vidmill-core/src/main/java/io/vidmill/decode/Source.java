@@ -13,7 +13,10 @@ public sealed interface Source permits Source.File, Source.Memory {
     return new File(path);
   }
 
-  /** The segment must stay valid and unchanged until the clip is closed. */
+  /**
+   * Bytes already in memory: a native segment (from an {@link java.lang.foreign.Arena} or a
+   * mapped file), which must stay valid and unchanged until the clip is closed.
+   */
   static Source of(MemorySegment data, String name) {
     return new Memory(data, name);
   }
@@ -33,6 +36,10 @@ public sealed interface Source permits Source.File, Source.Memory {
     public Memory {
       Objects.requireNonNull(data, "data");
       Objects.requireNonNull(name, "name");
+      if (!data.isNative()) {
+        throw new IllegalArgumentException("clip bytes must be in native memory (Arena.allocate, "
+            + "FileChannel.map), not a heap segment: native code reads them in place");
+      }
     }
   }
 }

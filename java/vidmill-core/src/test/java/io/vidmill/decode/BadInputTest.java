@@ -76,6 +76,12 @@ class BadInputTest {
   }
 
   @Test
+  void heapBytesAreRefusedAtTheApiEdge() {
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Source.of(MemorySegment.ofArray(new byte[10]), "heap"));
+  }
+
+  @Test
   void missingFile() {
     Decoding d = decode(dir.resolve("does-not-exist.mp4"));
     assertEquals(Status.NOT_FOUND, d.status());
