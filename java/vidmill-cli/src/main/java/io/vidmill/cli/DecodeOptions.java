@@ -9,8 +9,9 @@ import picocli.CommandLine.Option;
 /** Decoder options shared by the commands that open clips. */
 final class DecodeOptions {
   @Option(names = "--threads", paramLabel = "N",
-      description = "Decoder threads per clip; 0 = FFmpeg's choice (default: ${DEFAULT-VALUE}).")
-  int threads = 0;
+      description = "Decoder threads per clip; 0 = FFmpeg's choice (default: 0, and 1 for run, which "
+          + "decodes many clips side by side).")
+  Integer threads;
 
   @Option(names = "--timeout", paramLabel = "SECONDS",
       description = "Wall-clock limit per clip; 0 = none (default: ${DEFAULT-VALUE}).")
@@ -25,8 +26,12 @@ final class DecodeOptions {
   List<String> allowCodecs = new ArrayList<>();
 
   OpenOptions options() {
+    return options(0);
+  }
+
+  OpenOptions options(int defaultThreads) {
     return OpenOptions.DEFAULTS
-        .withThreads(threads)
+        .withThreads(threads != null ? threads : defaultThreads)
         .withMaxPixels(maxPixels)
         .withTimeout(Duration.ofMillis(Math.round(timeoutSeconds * 1000)))
         .withAllowedCodecs(allowCodecs);

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
     description = "Reads, decodes and processes video clips, fast and correct to the frame.",
     subcommands = {
         DemoCommand.class,
+        RunCommand.class,
         ProbeCommand.class,
         FrameMd5Command.class,
         BenchCommand.class,
@@ -42,7 +43,11 @@ public final class Main {
     cmd.setOut(out);
     cmd.setErr(err);
     cmd.setExecutionExceptionHandler((e, line, parsed) -> {
-      err.println("FATAL " + e.getMessage());
+      // a bug: say what it is and where, not just its (often empty) message
+      err.println("FATAL " + e);
+      StackTraceElement[] at = e.getStackTrace();
+      if (at.length > 0) err.println("  at " + at[0]);
+      if (System.getenv("VIDMILL_DEBUG") != null) e.printStackTrace(err);
       return EXIT_FATAL;
     });
     int rc = cmd.execute(args);

@@ -1,0 +1,56 @@
+package io.vidmill.fetch;
+
+import io.vidmill.decode.Source;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+/**
+ * A clip's bytes, ready to decode: in off-heap memory owned here (released to the budget on
+ * close), or, for a local file too big for the budget, its path.
+ */
+public final class Fetched implements AutoCloseable {
+  private final Arena arena;
+  private final MemorySegment data;
+  private final Path path;
+  private final ByteBudget budget;
+  private final long charged;
+  private final String name;
+  private boolean closed;
+
+  private Fetched(Arena arena, MemorySegment data, Path path, ByteBudget budget, long charged, String name) {
+    this.arena = arena;
+    this.data = data;
+    this.path = path;
+    this.budget = budget;
+    this.charged = charged;
+    this.name = name;
+  }
+
+  /** Bytes in {@code data}, allocated in {@code arena} and charged to {@code budget}. */
+  static Fetched inMemory(Arena arena, MemorySegment data, ByteBudget budget, long charged, String name) {
+    return new Fetched(arena, data, null, budget, charged, name);
+  }
+
+  /** A local file decoded in place. */
+  static Fetched onDisk(Path path) {
+    return new Fetched(null, null, path, null, 0, path.toString());
+  }
+
+  public Source source() {
+    return data != null ? Source.of(data, name) : Source.of(path);
+  }
+
+  /** Bytes held in memory (0 when decoded from disk). */
+  public long bytes() {
+    return data == null ? 0 : data.byteSize();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
+    if (arena != null) arena.close();
+    if (budget != null) budget.release(charged);
+  }
+}

@@ -1,0 +1,136 @@
+package io.vidmill.fetch;
+
+import io.vidmill.decode.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+
+/**
+ * Brings a clip's bytes into memory from where its URI says: a local path or file://, s3://
+ * (AWS SDK v2: endpoint, region and credentials the usual way), or http(s):// (the JDK's HTTP
+ * client). Thread-safe: one instance serves every fetch thread of a run.
+ */
+public final class Fetcher implements AutoCloseable {
+  private final ByteBudget budget;
+  private final Duration timeout;
+  private volatile S3Source s3;
+  private volatile HttpSource http;
+
+  public Fetcher(ByteBudget budget, Duration timeout) {
+    this.budget = budget;
+    this.timeout = timeout;
+  }
+
+  public ByteBudget budget() {
+    return budget;
+  }
+
+  /** One attempt; the caller retries when the exception says so. */
+  public Fetched fetch(String uri) throws FetchException, InterruptedException {
+    if (uri.startsWith("s3://")) return s3().fetch(uri, this);
+    if (uri.startsWith("http://") || uri.startsWith("https://")) return http().fetch(uri, this);
+    return local(Path.of(uri.startsWith("file://") ? java.net.URI.create(uri).getPath() : uri));
+  }
+
+  private Fetched local(Path path) throws FetchException, InterruptedException {
+    long size;
+    try {
+      if (Files.isDirectory(path)) throw new FetchException(Status.IO, "is a directory, not a file", false, null);
+      size = Files.size(path);
+    } catch (NoSuchFileException e) {
+      throw new FetchException(Status.NOT_FOUND, "No such file or directory", false, e);
+    } catch (AccessDeniedException e) {
+      throw new FetchException(Status.PERMISSION_DENIED, "Permission denied", false, e);
+    } catch (IOException e) {
+      throw new FetchException(Status.IO, String.valueOf(e.getMessage()), true, e);
+    }
+    // Not regular (a FIFO, a device), or too big to hold: the native layer reads it in place,
+    // and gives its own verdict on what it is.
+    if (!Files.isRegularFile(path) || size > budget.capacity() || size > Integer.MAX_VALUE) {
+      return Fetched.onDisk(path);
+    }
+    budget.acquire(size);
+    Arena arena = Arena.ofShared();
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      MemorySegment seg = arena.allocate(Math.max(size, 1), 64).asSlice(0, size);
+      ByteBuffer buf = seg.asByteBuffer();
+      while (buf.hasRemaining()) {
+        if (ch.read(buf) < 0) break; // shrank while we read: decode what is there
+      }
+      return Fetched.inMemory(arena, seg.asSlice(0, buf.position()), budget, size, path.toString());
+    } catch (AccessDeniedException e) {
+      release(arena, size);
+      throw new FetchException(Status.PERMISSION_DENIED, "Permission denied", false, e);
+    } catch (IOException | RuntimeException e) {
+      release(arena, size);
+      throw new FetchException(Status.IO, "read failed: " + e.getMessage(), true, e);
+    }
+  }
+
+  /** Reads a stream of known length into budgeted off-heap memory. */
+  Fetched readStream(InputStream in, long length, String name) throws IOException, InterruptedException {
+    budget.acquire(length);
+    Arena arena = Arena.ofShared();
+    try {
+      MemorySegment seg = arena.allocate(Math.max(length, 1), 64).asSlice(0, length);
+      byte[] chunk = new byte[1 << 16];
+      long at = 0;
+      int n;
+      while (at < length && (n = in.read(chunk, 0, (int) Math.min(chunk.length, length - at))) > 0) {
+        MemorySegment.copy(chunk, 0, seg, ValueLayout.JAVA_BYTE, at, n);
+        at += n;
+      }
+      if (at < length) throw new IOException("connection closed after " + at + " of " + length + " bytes");
+      return Fetched.inMemory(arena, seg, budget, length, name);
+    } catch (IOException | RuntimeException e) {
+      release(arena, length);
+      throw e;
+    }
+  }
+
+  private void release(Arena arena, long charged) {
+    arena.close();
+    budget.release(charged);
+  }
+
+  Duration timeout() {
+    return timeout;
+  }
+
+  private S3Source s3() {
+    S3Source s = s3;
+    if (s == null) {
+      synchronized (this) {
+        if (s3 == null) s3 = new S3Source(timeout);
+        s = s3;
+      }
+    }
+    return s;
+  }
+
+  private HttpSource http() {
+    HttpSource h = http;
+    if (h == null) {
+      synchronized (this) {
+        if (http == null) http = new HttpSource(timeout);
+        h = http;
+      }
+    }
+    return h;
+  }
+
+  @Override
+  public void close() {
+    if (s3 != null) s3.close();
+  }
+}

@@ -1,0 +1,370 @@
+package io.vidmill.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vidmill.ClipException;
+import io.vidmill.decode.Clip;
+import io.vidmill.decode.ClipInfo;
+import io.vidmill.decode.ClipStats;
+import io.vidmill.decode.DecodeResult;
+import io.vidmill.decode.FrameBatch;
+import io.vidmill.decode.OpenOptions;
+import io.vidmill.decode.Status;
+import io.vidmill.fetch.ByteBudget;
+import io.vidmill.fetch.FetchException;
+import io.vidmill.fetch.Fetched;
+import io.vidmill.fetch.Fetcher;
+import io.vidmill.journal.DoneSet;
+import io.vidmill.journal.Journal;
+import io.vidmill.manifest.ClipRef;
+import io.vidmill.manifest.Manifest;
+import io.vidmill.shard.ClipHash;
+import io.vidmill.sink.ResultSink;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code vidmill run}: every clip of a manifest (this shard's part of it) fetched, decoded and
+ * recorded exactly once, resumable after a kill at any moment.
+ *
+ * <pre>
+ *   manifest ─► shard / done filter ─► fetch (virtual threads; bounded concurrency and bytes)
+ *            ─► decode queue ─► decode workers (one native decoder each, one thread per clip)
+ *            ─► sink (Parquet + failures.jsonl) ─► journal commit
+ * </pre>
+ * Clips finish out of order; each result carries its key. Memory holds what is in flight, not
+ * the manifest: the entries being fetched and decoded, the rows waiting for a commit, and a
+ * 16-byte hash per clip of this shard (to skip what an earlier attempt committed, and repeated
+ * keys).
+ */
+public final class Run {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Handed from fetch to decode: the bytes, or why there are none. */
+  private record Work(ClipRef ref, ClipHash hash, Fetched fetched, FetchException failure, long fetchNanos,
+                      int attempts, long deadlineNanos) {}
+
+  private static final Work END = new Work(null, null, null, null, 0, 0, 0);
+  private static final ClipResult SINK_END = new ClipResult(new ClipRef("", "", null), null, Status.OK, "",
+      ClipInfo.UNKNOWN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, Instant.EPOCH);
+
+  /** How a run ended. */
+  public record Summary(boolean alreadyComplete, long ok, long failed, java.util.Map<String, Long> failuresByCode,
+                        long frames, long bytes, double seconds, long alreadyDone, long duplicates,
+                        long otherShards, String shard, String out, JsonNode json) {
+    public int exitCode() {
+      return failed == 0 ? 0 : 1;
+    }
+  }
+
+  private final RunOptions o;
+  private final PrintWriter out;
+  private final InputStream stdin;
+  private final RunStats stats = new RunStats();
+  private final AtomicReference<Throwable> fatal = new AtomicReference<>();
+
+  public Run(RunOptions options, PrintWriter out, InputStream stdin) {
+    this.o = options;
+    this.out = out;
+    this.stdin = stdin;
+  }
+
+  public RunStats stats() {
+    return stats;
+  }
+
+  public Summary execute() throws IOException, InterruptedException {
+    OutDir dir = new OutDir(o.out(), o.shard());
+    String inputId = o.input().equals("-") ? "-" : Path.of(o.input()).toAbsolutePath().normalize().toString();
+    List<String> extensions = o.extensions().stream().sorted().toList();
+    OutDir.Identity wanted = new OutDir.Identity(inputId, o.format().name(), o.pathColumn(), extensions, List.of(),
+        o.shard().count());
+    OutDir.Identity existing = dir.claim(wanted);
+    Files.createDirectories(dir.root);
+
+    try (Journal journal = Journal.open(dir.journal)) {
+      Journal.State state = journal.state();
+      if (state.finishedSummary() != null) {
+        JsonNode s = JSON.readTree(state.finishedSummary());
+        out.printf("already complete: %s holds this run (shard %s): %d clips ok, %d failed; nothing to do%n",
+            dir.root, o.shard().label(), s.path("ok").asLong(), s.path("failed").asLong());
+        return summaryFrom(s, true, dir);
+      }
+      recover(dir, state);
+
+      try (Manifest manifest = Manifest.open(o.input(), o.format(), o.pathColumn(), o.extensions(), stdin)) {
+        // the first entry fixes the passthrough columns of a new run
+        ClipRef first = manifest.hasNext() ? manifest.next() : null;
+        List<String> passthrough = existing != null && !existing.passthrough().isEmpty() || first == null
+            ? (existing != null ? existing.passthrough() : List.of())
+            : List.copyOf(first.columns().keySet());
+        OutDir.Identity identity = dir.record(new OutDir.Identity(inputId, o.format().name(), o.pathColumn(),
+            extensions, passthrough, o.shard().count()));
+        describeStart(dir, state);
+        try (ResultSink sink = new ResultSink(dir.clips, dir.failures, dir.partPrefix, journal, identity.passthrough());
+             Fetcher fetcher = new Fetcher(new ByteBudget(o.maxBytesInFlight()), o.clipTimeout())) {
+          AtomicLong total = new AtomicLong(-1);
+          startCounting(total);
+          try (Progress progress = new Progress(o.progress(), o.logInterval(), out, stats, total::get)) {
+            process(first, manifest, state.done(), fetcher, sink);
+          }
+          if (fatal.get() != null) throw new IOException("the run stopped: " + fatal.get().getMessage(), fatal.get());
+          ObjectNode summary = summaryJson(dir, sink.totals());
+          journal.finish(JSON.writeValueAsString(summary));
+          Path tmp = dir.summary.resolveSibling(dir.summary.getFileName() + ".tmp");
+          Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+          Files.move(tmp, dir.summary, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          stats.writeNanos.add(sink.writeNanos());
+          return summaryFrom(summary, false, dir);
+        }
+      }
+    }
+  }
+
+  /** Undo what a killed attempt left half-done: parts no commit names, failure lines after the last commit. */
+  private void recover(OutDir dir, Journal.State state) throws IOException {
+    for (Path p : dir.uncommittedParts(state.parts())) Files.deleteIfExists(p);
+    if (Files.exists(dir.failures)) {
+      try (FileChannel ch = FileChannel.open(dir.failures, StandardOpenOption.WRITE)) {
+        if (ch.size() > state.failuresLength()) {
+          ch.truncate(state.failuresLength());
+          ch.force(true);
+        }
+      }
+    }
+  }
+
+  private void describeStart(OutDir dir, Journal.State state) {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "vidmill run: %s -> %s, shard %s (%s), %d workers, %d fetches and %d MB in flight",
+        o.input(), dir.root, o.shard().label(), o.shard().source(), o.workers(), o.fetchConcurrency(),
+        o.maxBytesInFlight() >> 20));
+    if (state.done().size() > 0) {
+      b.append(String.format(Locale.ROOT, "%nresuming: %,d clips already done in %d parts", state.done().size(),
+          state.parts().size()));
+      if (state.tornBytes() > 0) b.append(String.format(Locale.ROOT, " (cut %d bytes of a torn journal record)", state.tornBytes()));
+    }
+    out.println(b);
+    out.flush();
+  }
+
+  private void startCounting(AtomicLong total) {
+    if (o.input().equals("-")) return;
+    Path p = Path.of(o.input());
+    if (!Files.isRegularFile(p)) return;
+    Thread.ofVirtual().start(() -> {
+      long lines = Manifest.countLines(p);
+      total.set(Math.max(0, lines / o.shard().count()));
+    });
+  }
+
+  private void process(ClipRef first, Manifest manifest, DoneSet done, Fetcher fetcher, ResultSink sink)
+      throws InterruptedException {
+    BlockingQueue<Work> decodeQueue = new ArrayBlockingQueue<>(o.workers() * 2);
+    BlockingQueue<ClipResult> sinkQueue = new ArrayBlockingQueue<>(1024);
+    Semaphore fetchSlots = new Semaphore(o.fetchConcurrency());
+    DoneSet thisRun = new DoneSet();
+
+    Thread sinkThread = Thread.ofPlatform().name("vidmill-sink").start(() -> sinkLoop(sinkQueue, sink));
+    List<Thread> workers = new ArrayList<>();
+    for (int i = 0; i < o.workers(); i++) {
+      workers.add(Thread.ofPlatform().name("vidmill-decode-" + i).start(() -> decodeLoop(decodeQueue, sinkQueue)));
+    }
+    try (ExecutorService fetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("vidmill-fetch-", 0).factory())) {
+      ClipRef ref = first;
+      while (ref != null && fatal.get() == null) {
+        stats.seen.increment();
+        ClipHash hash = ClipHash.of(ref.key());
+        if (!o.shard().contains(hash)) {
+          stats.otherShards.increment();
+        } else if (done.contains(hash)) {
+          stats.alreadyDone.increment();
+        } else if (!thisRun.add(hash)) {
+          stats.duplicates.increment();
+        } else {
+          fetchSlots.acquire();
+          ClipRef clip = ref;
+          fetchers.submit(() -> {
+            Work w = fetch(clip, hash, fetcher);
+            try {
+              decodeQueue.put(w);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            } finally {
+              fetchSlots.release();
+            }
+          });
+        }
+        try {
+          ref = manifest.hasNext() ? manifest.next() : null;
+        } catch (RuntimeException e) {
+          fatal.compareAndSet(null, e);
+          ref = null;
+        }
+      }
+    } // waits for every fetch to be handed over
+    for (int i = 0; i < workers.size(); i++) decodeQueue.put(END);
+    for (Thread t : workers) t.join();
+    sinkQueue.put(SINK_END);
+    sinkThread.join();
+  }
+
+  private Work fetch(ClipRef ref, ClipHash hash, Fetcher fetcher) {
+    long start = System.nanoTime();
+    long deadline = start + o.clipTimeout().toNanos();
+    int attempt = 0;
+    while (true) {
+      attempt++;
+      try {
+        Fetched f = fetcher.fetch(ref.uri());
+        stats.bytes.add(f.bytes());
+        return new Work(ref, hash, f, null, System.nanoTime() - start, attempt, deadline);
+      } catch (FetchException e) {
+        long backoff = Math.min(8000, 250L << Math.min(attempt - 1, 5));
+        backoff += ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+        if (!e.retryable() || attempt > o.retries()
+            || System.nanoTime() + backoff * 1_000_000 > deadline) {
+          return new Work(ref, hash, null, e, System.nanoTime() - start, attempt, deadline);
+        }
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return new Work(ref, hash, null, e, System.nanoTime() - start, attempt, deadline);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new Work(ref, hash, null, new FetchException(Status.IO, "interrupted", false, e),
+            System.nanoTime() - start, attempt, deadline);
+      }
+    }
+  }
+
+  private void decodeLoop(BlockingQueue<Work> in, BlockingQueue<ClipResult> results) {
+    try (FrameBatch batch = FrameBatch.allocate(32)) {
+      while (true) {
+        Work w = in.take();
+        if (w == END) return;
+        ClipResult r;
+        try {
+          r = decode(w, batch);
+        } catch (RuntimeException | Error e) {
+          // a bug, not the clip's fault: record it against the clip and go on
+          r = result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0);
+        } finally {
+          if (w.fetched() != null) w.fetched().close();
+        }
+        stats.record(r);
+        results.put(r);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private ClipResult decode(Work w, FrameBatch batch) {
+    if (w.failure() != null) {
+      return result(w, w.failure().status(), w.failure().getMessage(), ClipInfo.UNKNOWN, null, 0, 0);
+    }
+    long start = System.nanoTime();
+    long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start);
+    if (left <= 0) {
+      return result(w, Status.TIMEOUT, "the clip's time limit passed while it was being fetched",
+          ClipInfo.UNKNOWN, null, 0, 0);
+    }
+    OpenOptions options = o.decode().withTimeout(Duration.ofMillis(left));
+    try (Clip clip = Clip.open(w.fetched().source(), options)) {
+      DecodeResult d = clip.decodeAll(batch, f -> {});
+      return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start);
+    } catch (ClipException e) {
+      return result(w, e.status(), e.detail(), e.info(), null, 0, System.nanoTime() - start);
+    }
+  }
+
+  private ClipResult result(Work w, Status status, String error, ClipInfo info, ClipStats s, long frames,
+                            long decodeStageNanos) {
+    return new ClipResult(w.ref(), w.hash(), status, error, info, frames, s == null ? 0 : s.decodeErrors(),
+        s == null ? 0 : s.bytesRead(), w.fetchNanos(), s == null ? decodeStageNanos : s.openNanos(),
+        s == null ? 0 : s.demuxNanos(), s == null ? 0 : s.decodeNanos(), s == null ? 0 : s.outputNanos(),
+        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s == null ? o.decode().threads() : s.threads(),
+        Instant.now());
+  }
+
+  private void sinkLoop(BlockingQueue<ClipResult> in, ResultSink sink) {
+    long lastCommit = System.nanoTime();
+    long interval = o.commitInterval().toNanos();
+    try {
+      while (true) {
+        long wait = Math.max(1, interval - (System.nanoTime() - lastCommit));
+        ClipResult r = in.poll(wait, TimeUnit.NANOSECONDS);
+        if (r == SINK_END) break;
+        if (fatal.get() != null) continue; // keep draining so that the workers can finish
+        try {
+          if (r != null) sink.add(r);
+          if (sink.pending() >= o.partRows() || System.nanoTime() - lastCommit >= interval) {
+            sink.commit();
+            lastCommit = System.nanoTime();
+          }
+        } catch (IOException | RuntimeException e) {
+          fatal.compareAndSet(null, e);
+        }
+      }
+      if (fatal.get() == null) sink.commit();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException | RuntimeException e) {
+      fatal.compareAndSet(null, e);
+    }
+  }
+
+  /** The whole run's counts (all attempts, from the committed results) and this attempt's. */
+  private ObjectNode summaryJson(OutDir dir, ResultSink.Totals totals) {
+    ObjectNode s = JSON.createObjectNode();
+    s.put("ok", totals.ok());
+    s.put("failed", totals.failed());
+    ObjectNode codes = s.putObject("failures_by_code");
+    totals.failuresByCode().forEach(codes::put);
+    s.put("frames", totals.frames());
+    s.put("clips_this_attempt", stats.done());
+    s.put("frames_this_attempt", stats.frames.sum());
+    s.put("bytes_fetched", stats.bytes.sum());
+    s.put("seconds", stats.seconds());
+    s.put("already_done", stats.alreadyDone.sum());
+    s.put("duplicates", stats.duplicates.sum());
+    s.put("other_shards", stats.otherShards.sum());
+    s.put("retries", stats.retries.sum());
+    s.put("shard", o.shard().label());
+    s.put("out", dir.root.toString());
+    return s;
+  }
+
+  private Summary summaryFrom(JsonNode s, boolean alreadyComplete, OutDir dir) {
+    java.util.Map<String, Long> codes = new java.util.TreeMap<>();
+    s.path("failures_by_code").properties().forEach(e -> codes.put(e.getKey(), e.getValue().asLong()));
+    return new Summary(alreadyComplete, s.path("ok").asLong(), s.path("failed").asLong(), codes,
+        s.path("frames").asLong(), s.path("bytes_fetched").asLong(), s.path("seconds").asDouble(),
+        s.path("already_done").asLong(), s.path("duplicates").asLong(), s.path("other_shards").asLong(),
+        o.shard().label(), dir.root.toString(), s);
+  }
+}

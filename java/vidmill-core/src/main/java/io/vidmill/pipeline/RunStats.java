@@ -1,0 +1,55 @@
+package io.vidmill.pipeline;
+
+import io.vidmill.decode.Status;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of a run, updated by every stage, read by progress lines and the summary. */
+public final class RunStats {
+  public final long startNanos = System.nanoTime();
+  public final LongAdder seen = new LongAdder();          // manifest entries read
+  public final LongAdder otherShards = new LongAdder();   // belong to another shard
+  public final LongAdder alreadyDone = new LongAdder();   // committed by an earlier attempt
+  public final LongAdder duplicates = new LongAdder();    // the same key again in this run
+  public final LongAdder ok = new LongAdder();
+  public final LongAdder failed = new LongAdder();
+  public final LongAdder frames = new LongAdder();
+  public final LongAdder bytes = new LongAdder();          // fetched
+  public final LongAdder retries = new LongAdder();
+  public final LongAdder fetchNanos = new LongAdder();
+  public final LongAdder openNanos = new LongAdder();
+  public final LongAdder demuxNanos = new LongAdder();
+  public final LongAdder decodeNanos = new LongAdder();
+  public final LongAdder outputNanos = new LongAdder();
+  public final LongAdder writeNanos = new LongAdder();
+  private final ConcurrentHashMap<Status, LongAdder> failures = new ConcurrentHashMap<>();
+
+  void record(ClipResult r) {
+    if (r.ok()) ok.increment(); else failed.increment();
+    if (!r.ok()) failures.computeIfAbsent(r.status(), s -> new LongAdder()).increment();
+    frames.add(r.framesDecoded());
+    fetchNanos.add(r.fetchNanos());
+    openNanos.add(r.openNanos());
+    demuxNanos.add(r.demuxNanos());
+    decodeNanos.add(r.decodeNanos());
+    outputNanos.add(r.outputNanos());
+    if (r.attempts() > 1) retries.add(r.attempts() - 1);
+  }
+
+  public long done() {
+    return ok.sum() + failed.sum();
+  }
+
+  public double seconds() {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  /** Failures by code, most frequent first in name order for ties. */
+  public Map<String, Long> failuresByCode() {
+    Map<String, Long> m = new TreeMap<>();
+    failures.forEach((k, v) -> m.put(k.name(), v.sum()));
+    return m;
+  }
+}
