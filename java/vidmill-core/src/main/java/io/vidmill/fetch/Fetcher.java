@@ -35,10 +35,13 @@ public final class Fetcher implements AutoCloseable {
     return budget;
   }
 
-  /** One attempt; the caller retries when the exception says so. */
-  public Fetched fetch(String uri) throws FetchException, InterruptedException {
-    if (uri.startsWith("s3://")) return s3().fetch(uri, this);
-    if (uri.startsWith("http://") || uri.startsWith("https://")) return http().fetch(uri, this);
+  /**
+   * One attempt, to be done by {@code deadlineNanos} (System.nanoTime); the caller retries
+   * when the exception says so.
+   */
+  public Fetched fetch(String uri, long deadlineNanos) throws FetchException, InterruptedException {
+    if (uri.startsWith("s3://")) return s3().fetch(uri, this, deadlineNanos);
+    if (uri.startsWith("http://") || uri.startsWith("https://")) return http().fetch(uri, this, deadlineNanos);
     return local(Path.of(uri.startsWith("file://") ? java.net.URI.create(uri).getPath() : uri));
   }
 
@@ -77,10 +80,15 @@ public final class Fetcher implements AutoCloseable {
     }
   }
 
-  /** Reads a stream of known length into budgeted off-heap memory. */
-  Fetched readStream(InputStream in, long length, String name) throws IOException, InterruptedException {
+  /**
+   * Reads a stream of known length into budgeted off-heap memory. A stalled connection cannot
+   * hold the clip past its deadline: a watchdog closes the stream then, failing the read.
+   */
+  Fetched readStream(InputStream in, long length, String name, long deadlineNanos)
+      throws IOException, InterruptedException, FetchException {
     budget.acquire(length);
     Arena arena = Arena.ofShared();
+    var watchdog = closeAtDeadline(in, deadlineNanos);
     try {
       MemorySegment seg = arena.allocate(Math.max(length, 1), 64).asSlice(0, length);
       byte[] chunk = new byte[1 << 16];
@@ -94,9 +102,29 @@ public final class Fetcher implements AutoCloseable {
       return Fetched.inMemory(arena, seg, budget, length, name);
     } catch (IOException | RuntimeException e) {
       release(arena, length);
+      if (System.nanoTime() >= deadlineNanos) {
+        throw new FetchException(Status.TIMEOUT, "reading took longer than the clip's time limit", false, e);
+      }
       throw e;
+    } finally {
+      watchdog.cancel(false);
     }
   }
+
+  /** Closes {@code in} at the deadline, so that a blocked read fails instead of hanging. */
+  static java.util.concurrent.ScheduledFuture<?> closeAtDeadline(InputStream in, long deadlineNanos) {
+    return WATCHDOG.schedule(() -> {
+      try {
+        in.close();
+      } catch (IOException e) {
+        // the reader sees the stream fail
+      }
+    }, Math.max(0, deadlineNanos - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("vidmill-fetch-watchdog").factory());
 
   private void release(Arena arena, long charged) {
     arena.close();

@@ -24,10 +24,11 @@ final class HttpSource {
         .build();
   }
 
-  Fetched fetch(String uri, Fetcher fetcher) throws FetchException, InterruptedException {
+  Fetched fetch(String uri, Fetcher fetcher, long deadlineNanos) throws FetchException, InterruptedException {
     HttpRequest request;
     try {
-      request = HttpRequest.newBuilder(URI.create(uri)).timeout(timeout).GET().build();
+      Duration left = Duration.ofNanos(Math.max(1_000_000, deadlineNanos - System.nanoTime()));
+      request = HttpRequest.newBuilder(URI.create(uri)).timeout(left.compareTo(timeout) < 0 ? left : timeout).GET().build();
     } catch (IllegalArgumentException e) {
       throw new FetchException(Status.NOT_FOUND, "not a valid URL", false, e);
     }
@@ -39,20 +40,32 @@ final class HttpSource {
         if (code == 401 || code == 403) throw new FetchException(Status.PERMISSION_DENIED, "HTTP " + code, false, null);
         if (code >= 400) throw new FetchException(Status.IO, "HTTP " + code, code >= 500 || code == 429, null);
         OptionalLong length = response.headers().firstValueAsLong("content-length");
-        if (length.isPresent()) return fetcher.readStream(in, length.getAsLong(), uri);
-        // no length announced: read it all (bounded by the budget), then hand it over
+        if (length.isPresent()) return fetcher.readStream(in, length.getAsLong(), uri, deadlineNanos);
+        // no length announced: read it all (bounded by the budget and the deadline), then hand it over
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        byte[] chunk = new byte[1 << 16];
-        int n;
-        while ((n = in.read(chunk)) > 0) {
-          body.write(chunk, 0, n);
-          if (body.size() > fetcher.budget().capacity()) {
-            throw new FetchException(Status.TOO_LARGE, "response bigger than --max-bytes-in-flight", false, null);
+        var watchdog = Fetcher.closeAtDeadline(in, deadlineNanos);
+        try {
+          byte[] chunk = new byte[1 << 16];
+          int n;
+          while ((n = in.read(chunk)) > 0) {
+            body.write(chunk, 0, n);
+            if (body.size() > fetcher.budget().capacity()) {
+              throw new FetchException(Status.TOO_LARGE, "response bigger than --max-bytes-in-flight", false, null);
+            }
           }
+        } catch (IOException e) {
+          if (System.nanoTime() >= deadlineNanos) {
+            throw new FetchException(Status.TIMEOUT, "reading took longer than the clip's time limit", false, e);
+          }
+          throw e;
+        } finally {
+          watchdog.cancel(false);
         }
         byte[] bytes = body.toByteArray();
-        return fetcher.readStream(new java.io.ByteArrayInputStream(bytes), bytes.length, uri);
+        return fetcher.readStream(new java.io.ByteArrayInputStream(bytes), bytes.length, uri, deadlineNanos);
       }
+    } catch (java.net.http.HttpTimeoutException e) {
+      throw new FetchException(Status.TIMEOUT, "HTTP read took longer than the clip's time limit", false, e);
     } catch (IOException e) {
       throw new FetchException(Status.IO, "HTTP request failed: " + e.getMessage(), true, e);
     }

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -45,11 +48,17 @@ final class S3Source implements AutoCloseable {
             .connectionTimeout(Duration.ofSeconds(10))
             .socketTimeout(timeout))
         .overrideConfiguration(o -> o.apiCallTimeout(timeout));
-    if (endpoint != null) builder.endpointOverride(URI.create(endpoint));
+    if (endpoint != null) {
+      // Third-party S3 servers (MinIO, Ceph, S3Proxy, older gateways) reject the flexible
+      // checksum headers the SDK sends by default since 2.30.
+      builder.endpointOverride(URI.create(endpoint))
+          .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+          .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+    }
     client = builder.build();
   }
 
-  Fetched fetch(String uri, Fetcher fetcher) throws FetchException, InterruptedException {
+  Fetched fetch(String uri, Fetcher fetcher, long deadlineNanos) throws FetchException, InterruptedException {
     String rest = uri.substring("s3://".length());
     int slash = rest.indexOf('/');
     if (slash <= 0 || slash == rest.length() - 1) {
@@ -61,7 +70,7 @@ final class S3Source implements AutoCloseable {
              client.getObject(GetObjectRequest.builder().bucket(bucket).key(key).build())) {
       Long length = in.response().contentLength();
       if (length == null) throw new FetchException(Status.IO, "no Content-Length", true, null);
-      return fetcher.readStream(in, length, uri);
+      return fetcher.readStream(in, length, uri, deadlineNanos);
     } catch (NoSuchKeyException e) {
       throw new FetchException(Status.NOT_FOUND, "no such key in bucket " + bucket, false, e);
     } catch (NoSuchBucketException e) {
@@ -74,6 +83,8 @@ final class S3Source implements AutoCloseable {
             + e.awsErrorDetails().errorMessage(), false, e);
       }
       throw new FetchException(Status.IO, "S3 error (HTTP " + code + "): " + e.getMessage(), code >= 500 || code == 429, e);
+    } catch (ApiCallTimeoutException e) {
+      throw new FetchException(Status.TIMEOUT, "S3 read took longer than the clip's time limit", false, e);
     } catch (SdkException e) {
       throw new FetchException(Status.IO, "S3 request failed: " + e.getMessage(), true, e);
     } catch (IOException e) {

@@ -140,9 +140,11 @@ public abstract class Manifest implements Iterator<ClipRef>, AutoCloseable {
     return false;
   }
 
+  /** scheme://... with an RFC 3986 scheme (s3, https, gs, file, ...). */
   static boolean isUri(String s) {
     int colon = s.indexOf("://");
-    return colon > 0 && s.substring(0, colon).chars().allMatch(Character::isLetter);
+    if (colon <= 0 || !Character.isLetter(s.charAt(0))) return false;
+    return s.substring(0, colon).chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.');
   }
 
   /** A local path made absolute against the manifest's directory; URIs stay as they are. */

@@ -237,7 +237,7 @@ public final class Run {
     while (true) {
       attempt++;
       try {
-        Fetched f = fetcher.fetch(ref.uri());
+        Fetched f = fetcher.fetch(ref.uri(), deadline);
         stats.bytes.add(f.bytes());
         return new Work(ref, hash, f, null, System.nanoTime() - start, attempt, deadline);
       } catch (FetchException e) {
