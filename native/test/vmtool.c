@@ -7,11 +7,15 @@
  *                                       one line per frame: pts dts size md5, then the status
  *   vmtool bench [--threads N] [--repeat R] [--open-only] FILE...
  *                                       frames/s of a full decode, ms per open+close
+ *   vmtool loop [--workers N] FILE...   the plain C loop: one single-threaded decoder per worker
+ *                                       thread, clips taken in turn; the ceiling a runtime can reach
  *   vmtool synth PATH W H FPS FRAMES [ENCODER]
  *   vmtool selftest DIR                 synthesised clips: decode paths agree, cuts fail cleanly
  *   vmtool corpus MEDIA_DIR             valid/ equals framemd5/ frame for frame; invalid/ fails
  */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +37,7 @@ typedef struct {
   int repeat;
   int open_only;
   int no_md5;       /* decode only: neither hash nor copy the frames */
+  int workers;
 } tool_options;
 
 static double now_s(void) {
@@ -220,6 +225,41 @@ static int cmd_bench(int n, char **files, const tool_options *o) {
   return 0;
 }
 
+typedef struct {
+  char **files;
+  int n;
+  atomic_int next;
+  atomic_llong frames;
+  atomic_int failed;
+} loop_state;
+
+static void *loop_worker(void *arg) {
+  loop_state *st = arg;
+  tool_options o = {.threads = 1, .no_md5 = 1};
+  for (int i; (i = atomic_fetch_add(&st->next, 1)) < st->n;) {
+    char err[600];
+    int64_t frames = 0;
+    if (decode(st->files[i], &o, NULL, NULL, err, sizeof err, NULL, &frames) != VM_EOF) atomic_fetch_add(&st->failed, 1);
+    atomic_fetch_add(&st->frames, frames);
+  }
+  return NULL;
+}
+
+static int cmd_loop(int n, char **files, const tool_options *o) {
+  int workers = o->workers > 0 ? o->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  loop_state st = {.files = files, .n = n};
+  pthread_t threads[256];
+  if (workers > 256) workers = 256;
+  double t0 = now_s();
+  for (int i = 0; i < workers; i++) pthread_create(&threads[i], NULL, loop_worker, &st);
+  for (int i = 0; i < workers; i++) pthread_join(threads[i], NULL);
+  double s = now_s() - t0;
+  long long frames = atomic_load(&st.frames);
+  printf("loop: %d clips, %lld frames in %.3f s = %.1f frames/s, %.2f clips/s (%d workers, %d failed)\n", n, frames,
+         s, frames / s, n / s, workers, atomic_load(&st.failed));
+  return atomic_load(&st.failed) != 0;
+}
+
 static int synth(const char *path, int w, int h, int fps, int frames, const char *encoder, int seed) {
   vm_synth_options s = {.struct_size = sizeof s, .width = w, .height = h, .fps_num = fps, .fps_den = 1,
                         .frames = frames, .gop = fps, .seed = seed, .path = path, .encoder = encoder};
@@ -400,7 +440,7 @@ static int cmd_corpus(const char *media) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: vmtool abi|info|md5|bench|synth|selftest|corpus ...\n");
+    fprintf(stderr, "usage: vmtool abi|info|md5|bench|loop|synth|selftest|corpus ...\n");
     return 2;
   }
   tool_options o = {.threads = 0, .repeat = 1};
@@ -411,6 +451,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[first], "--memory") == 0) o.memory = 1;
     else if (strcmp(argv[first], "--pixels") == 0) o.pixels = 1;
     else if (strcmp(argv[first], "--open-only") == 0) o.open_only = 1;
+    else if (strcmp(argv[first], "--workers") == 0 && first + 1 < argc) o.workers = atoi(argv[++first]);
     else break;
     first++;
   }
@@ -420,6 +461,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "info") == 0 && rest == 1) return cmd_info(argv[first]);
   if (strcmp(cmd, "md5") == 0 && rest == 1) return cmd_md5(argv[first], &o);
   if (strcmp(cmd, "bench") == 0 && rest >= 1) return cmd_bench(rest, argv + first, &o);
+  if (strcmp(cmd, "loop") == 0 && rest >= 1) return cmd_loop(rest, argv + first, &o);
   if (strcmp(cmd, "synth") == 0 && rest >= 5)
     return synth(argv[first], atoi(argv[first + 1]), atoi(argv[first + 2]), atoi(argv[first + 3]),
                  atoi(argv[first + 4]), rest > 5 ? argv[first + 5] : NULL, 0) != VM_OK;

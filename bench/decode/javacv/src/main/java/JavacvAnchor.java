@@ -8,10 +8,37 @@ import org.bytedeco.javacv.Frame;
  * JavaCV's FFmpegFrameGrabber on the same files:
  *   open ROUNDS FILE...   ms per open+close (start/stop), first round warms up
  *   decode FILE...        frames and seconds, raw frames (no conversion), one thread
+ *   pool N LISTFILE       N Java threads taking clips in turn, raw frames, FFmpeg's own threading
  */
 public final class JavacvAnchor {
   public static void main(String[] args) throws Exception {
     org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR);
+    if (args[0].equals("pool")) {
+      int n = Integer.parseInt(args[1]);
+      List<String> files = java.nio.file.Files.readAllLines(java.nio.file.Path.of(args[2])).stream()
+          .filter(l -> !l.isBlank()).toList();
+      java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicLong frames = new java.util.concurrent.atomic.AtomicLong();
+      long t0 = System.nanoTime();
+      List<Thread> threads = new java.util.ArrayList<>();
+      for (int t = 0; t < n; t++) {
+        threads.add(Thread.ofPlatform().start(() -> {
+          for (int i; (i = next.getAndIncrement()) < files.size(); ) {
+            try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(files.get(i))) {
+              g.setImageMode(org.bytedeco.javacv.FrameGrabber.ImageMode.RAW);
+              g.start();
+              while (g.grabImage() != null) frames.incrementAndGet();
+              g.stop();
+            } catch (Exception e) {
+              throw new RuntimeException(e);
+            }
+          }
+        }));
+      }
+      for (Thread t : threads) t.join();
+      System.out.printf("%d %.4f%n", frames.get(), (System.nanoTime() - t0) / 1e9);
+      return;
+    }
     if (args[0].equals("open")) {
       int rounds = Integer.parseInt(args[1]);
       List<String> files = Arrays.asList(args).subList(2, args.length);

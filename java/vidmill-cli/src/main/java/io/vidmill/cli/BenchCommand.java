@@ -61,6 +61,8 @@ final class BenchCommand {
     @Option(names = "--seconds", defaultValue = "2") double seconds;
     @Option(names = "--fps", defaultValue = "30") int fps;
     @Option(names = "--encoder", defaultValue = "libopenh264") String encoder;
+    @Option(names = "--bitrate", defaultValue = "0", paramLabel = "KBPS",
+        description = "Target bit rate (default: the encoder's).") int bitrateKbps;
     @Option(names = "--extension", defaultValue = "mp4") String extension;
     @Option(names = "--workers", paramLabel = "N") int workers = Runtime.getRuntime().availableProcessors();
 
@@ -80,8 +82,10 @@ final class BenchCommand {
           Path p = out.resolve(String.format("clip_%s_%05d.%s", size, i, extension));
           if (Files.exists(p)) continue;
           jobs.add(pool.submit(() -> {
-            SyntheticClip.h264(w, h, fps, seconds, seed).withEncoder(encoder)
-                .withPattern(patterns[seed % patterns.length]).write(p);
+            SyntheticClip c = SyntheticClip.h264(w, h, fps, seconds, seed).withEncoder(encoder)
+                .withPattern(patterns[seed % patterns.length]);
+            new SyntheticClip(c.width(), c.height(), c.fpsNum(), c.fpsDen(), c.frames(), c.gop(), bitrateKbps,
+                c.seed(), c.encoder(), c.pattern(), c.pixFmt()).write(p);
             made.incrementAndGet();
           }));
         }

@@ -34,6 +34,9 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Loading FFmpeg and libvidmill takes a few hundred milliseconds: start it now, beside
+    // parsing the command line (class initialisation makes a second caller wait, not reload).
+    Thread.ofPlatform().daemon().name("vidmill-native-load").start(NativeLibrary::isAvailable);
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 

@@ -8,6 +8,7 @@ import io.vidmill.pipeline.Run;
 import io.vidmill.pipeline.RunOptions;
 import io.vidmill.pipeline.RunStats;
 import io.vidmill.shard.Shard;
+import io.vidmill.sink.ResultSink;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,6 +107,9 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    // DuckDB (the Parquet writer) unpacks and loads its native library: let that overlap
+    // with loading FFmpeg and reading the manifest instead of adding to them
+    Thread.ofPlatform().daemon().name("vidmill-duckdb-warmup").start(ResultSink::warmUp);
     if (!Main.requireNative(err)) return Main.EXIT_FATAL;
     RunOptions options = options(err);
     Run run = new Run(options, out, System.in);

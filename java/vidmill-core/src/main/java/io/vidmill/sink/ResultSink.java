@@ -6,6 +6,8 @@ import io.vidmill.decode.ClipInfo;
 import io.vidmill.journal.Journal;
 import io.vidmill.pipeline.ClipResult;
 import io.vidmill.shard.ClipHash;
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -17,11 +19,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
-import java.sql.Types;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -63,7 +64,7 @@ public final class ResultSink implements AutoCloseable {
   private final Journal journal;
   private final List<String> passthrough;
   private final Connection db;
-  private final PreparedStatement insert;
+  private DuckDBAppender appender;
   private final List<ClipHash> pendingClips = new ArrayList<>();
   private final StringBuilder pendingFailures = new StringBuilder();
   private int seq;
@@ -91,9 +92,18 @@ public final class ResultSink implements AutoCloseable {
         s.execute("SET preserve_insertion_order = true");
         s.execute(createTable());
       }
-      insert = db.prepareStatement(insertSql());
+      appender = db.unwrap(DuckDBConnection.class).createAppender("pending");
     } catch (SQLException e) {
       throw new IOException("cannot start the Parquet writer (DuckDB): " + e.getMessage(), e);
+    }
+  }
+
+  /** Loads DuckDB's native library (hundreds of milliseconds), e.g. in a background thread at start. */
+  public static void warmUp() {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:")) {
+      c.isValid(1);
+    } catch (SQLException e) {
+      // the real connection will report it
     }
   }
 
@@ -121,11 +131,6 @@ public final class ResultSink implements AutoCloseable {
     return sql.toString();
   }
 
-  private String insertSql() {
-    int n = COLUMNS.size() + passthrough.size() + 1;
-    return "INSERT INTO pending VALUES (" + "?, ".repeat(n - 1) + "?)";
-  }
-
   private static String quote(String identifier) {
     return '"' + identifier.replace("\"", "\"\"") + '"';
   }
@@ -142,55 +147,68 @@ public final class ResultSink implements AutoCloseable {
 
   public void add(ClipResult r) throws IOException {
     long t0 = System.nanoTime();
+    ClipInfo i = r.info();
+    boolean known = i.streamIndex() >= 0;
+    double fps = i.avgFrameRate().known() ? i.avgFrameRate().toDouble()
+        : i.guessedFrameRate().known() ? i.guessedFrameRate().toDouble() : Double.NaN;
+    Map<String, String> cols = r.ref().columns();
+    List<Object> row = new ArrayList<>(COLUMNS.size() + passthrough.size() + 1);
+    row.add(r.ref().key());
+    row.add(r.ref().uri());
+    row.add(r.statusText());
+    row.add(r.ok() ? null : text(r.error()));
+    row.add(text(i.container()));
+    row.add(text(i.codec()));
+    row.add(text(i.profile()));
+    row.add(text(i.decoder()));
+    row.add(positive(i.width()));
+    row.add(positive(i.height()));
+    row.add(text(i.pixFmt()));
+    row.add(positive(i.bitDepth()));
+    row.add(known ? (Object) i.rotation() : null);
+    row.add(known ? (Object) i.mirror() : null);
+    row.add(Double.isNaN(fps) ? null : fps);
+    row.add(Double.isNaN(i.durationSeconds()) ? null : i.durationSeconds());
+    row.add(i.declaredFrames() > 0 ? (Object) i.declaredFrames() : null);
+    row.add(r.framesDecoded());
+    row.add(r.decodeErrors());
+    row.add(r.bytesRead());
+    row.add((known || !i.container().isEmpty()) && i.sizeBytes() >= 0 ? (Object) i.sizeBytes() : null);
+    row.add(r.fetchNanos() / 1e6);
+    row.add(r.openNanos() / 1e6);
+    row.add(r.demuxNanos() / 1e6);
+    row.add(r.decodeNanos() / 1e6);
+    row.add(r.outputNanos() / 1e6);
+    row.add(r.totalNanos() / 1e6);
+    row.add(r.attempts());
+    row.add(r.backend());
+    row.add(r.threads());
+    row.add(r.finishedAt().atOffset(ZoneOffset.UTC));
+    for (String c : passthrough) row.add(cols.get(c));
+    Set<String> extra = new LinkedHashSet<>(cols.keySet());
+    passthrough.forEach(extra::remove);
+    if (extra.isEmpty()) {
+      row.add(null);
+    } else {
+      ObjectNode o = JSON.createObjectNode();
+      for (String k : extra) o.put(k, cols.get(k));
+      row.add(JSON.writeValueAsString(o));
+    }
     try {
-      ClipInfo i = r.info();
-      boolean known = i.streamIndex() >= 0 || !i.container().isEmpty();
-      int p = 1;
-      insert.setString(p++, r.ref().key());
-      insert.setString(p++, r.ref().uri());
-      insert.setString(p++, r.statusText());
-      setText(insert, p++, r.ok() ? null : r.error());
-      setText(insert, p++, i.container());
-      setText(insert, p++, i.codec());
-      setText(insert, p++, i.profile());
-      setText(insert, p++, i.decoder());
-      setInt(insert, p++, i.width());
-      setInt(insert, p++, i.height());
-      setText(insert, p++, i.pixFmt());
-      setInt(insert, p++, i.bitDepth());
-      if (i.streamIndex() >= 0) insert.setInt(p++, i.rotation()); else insert.setNull(p++, Types.INTEGER);
-      if (i.streamIndex() >= 0) insert.setBoolean(p++, i.mirror()); else insert.setNull(p++, Types.BOOLEAN);
-      double fps = i.avgFrameRate().known() ? i.avgFrameRate().toDouble()
-          : i.guessedFrameRate().known() ? i.guessedFrameRate().toDouble() : Double.NaN;
-      setDouble(insert, p++, fps);
-      setDouble(insert, p++, i.durationSeconds());
-      if (i.declaredFrames() > 0) insert.setLong(p++, i.declaredFrames()); else insert.setNull(p++, Types.BIGINT);
-      insert.setLong(p++, r.framesDecoded());
-      insert.setLong(p++, r.decodeErrors());
-      insert.setLong(p++, r.bytesRead());
-      if (known && i.sizeBytes() >= 0) insert.setLong(p++, i.sizeBytes()); else insert.setNull(p++, Types.BIGINT);
-      insert.setDouble(p++, r.fetchNanos() / 1e6);
-      insert.setDouble(p++, r.openNanos() / 1e6);
-      insert.setDouble(p++, r.demuxNanos() / 1e6);
-      insert.setDouble(p++, r.decodeNanos() / 1e6);
-      insert.setDouble(p++, r.outputNanos() / 1e6);
-      insert.setDouble(p++, r.totalNanos() / 1e6);
-      insert.setInt(p++, r.attempts());
-      insert.setString(p++, r.backend());
-      insert.setInt(p++, r.threads());
-      insert.setTimestamp(p++, Timestamp.from(r.finishedAt()));
-      Map<String, String> cols = r.ref().columns();
-      for (String c : passthrough) setText(insert, p++, cols.get(c));
-      Set<String> extra = new LinkedHashSet<>(cols.keySet());
-      passthrough.forEach(extra::remove);
-      if (extra.isEmpty()) {
-        insert.setNull(p, Types.VARCHAR);
-      } else {
-        ObjectNode o = JSON.createObjectNode();
-        for (String k : extra) o.put(k, cols.get(k));
-        insert.setString(p, JSON.writeValueAsString(o));
+      appender.beginRow();
+      for (Object v : row) {
+        switch (v) {
+          case null -> appender.appendNull();
+          case String x -> appender.append(x);
+          case Integer x -> appender.append(x.intValue());
+          case Long x -> appender.append(x.longValue());
+          case Double x -> appender.append(x.doubleValue());
+          case Boolean x -> appender.append(x.booleanValue());
+          case OffsetDateTime x -> appender.append(x);
+          default -> throw new IllegalStateException("no column type for " + v.getClass());
+        }
       }
-      insert.addBatch();
+      appender.endRow();
     } catch (SQLException e) {
       throw new IOException("cannot buffer a result row: " + e.getMessage(), e);
     }
@@ -202,12 +220,20 @@ public final class ResultSink implements AutoCloseable {
       f.put("error", r.error());
       f.put("attempts", r.attempts());
       f.put("frames_decoded", r.framesDecoded());
-      ObjectNode cols = f.putObject("columns");
-      r.ref().columns().forEach(cols::put);
+      ObjectNode fc = f.putObject("columns");
+      cols.forEach(fc::put);
       pendingFailures.append(JSON.writeValueAsString(f)).append('\n');
     }
     pendingClips.add(r.hash());
     writeNanos += System.nanoTime() - t0;
+  }
+
+  private static String text(String v) {
+    return v == null || v.isEmpty() ? null : v;
+  }
+
+  private static Integer positive(int v) {
+    return v > 0 ? v : null;
   }
 
   /** Makes everything added so far durable and done. Returns the part file, or null if nothing was pending. */
@@ -218,7 +244,7 @@ public final class ResultSink implements AutoCloseable {
     Path tmp = clipsDir.resolve(part + ".tmp");
     Path target = clipsDir.resolve(part);
     try (Statement s = db.createStatement()) {
-      insert.executeBatch();
+      appender.flush();
       s.execute("COPY pending TO '" + tmp.toString().replace("'", "''")
           + "' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 100000)");
       s.execute("DELETE FROM pending");
@@ -284,22 +310,16 @@ public final class ResultSink implements AutoCloseable {
     }
   }
 
-  private static void setText(PreparedStatement s, int i, String v) throws SQLException {
-    if (v == null || v.isEmpty()) s.setNull(i, Types.VARCHAR); else s.setString(i, v);
-  }
 
-  private static void setInt(PreparedStatement s, int i, int v) throws SQLException {
-    if (v > 0) s.setInt(i, v); else s.setNull(i, Types.INTEGER);
-  }
 
-  private static void setDouble(PreparedStatement s, int i, double v) throws SQLException {
-    if (Double.isNaN(v)) s.setNull(i, Types.DOUBLE); else s.setDouble(i, v);
-  }
+
+
+
 
   @Override
   public void close() {
     try {
-      insert.close();
+      appender.close();
       db.close();
     } catch (SQLException e) {
       throw new UncheckedIOException(new IOException(e));

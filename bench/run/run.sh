@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# vidmill run against the ways people decode many clips today, on the same files in one run:
+#   vidmill run (every frame decoded, results to Parquet, journal)   one command
+#   the seed's way: multiprocessing.Pool(cores) + cv2.VideoCapture.read() of every frame
+#   PyAV in the same kind of pool (thread_type AUTO, no conversion)
+#   JavaCV FFmpegFrameGrabber, one Java thread per core, raw frames
+#   ffmpeg -threads 1 -f null, one process per clip, cores at a time (Debian's ffmpeg)
+#   the plain C loop: one single-threaded libavcodec decoder per core in one process (vmtool loop)
+# for (a) 2000 clips of 2 s 640x360 at 1 Mbit/s and (b) 20 clips of 10 s 1920x1080 at 8 Mbit/s
+# (H.264 from OpenH264; bit rates as real uploads have them: 8 Mbit/s is YouTube's advice for 1080p30).
+# Prints clips/s, frames/s, CPU-seconds per 1000 frames, and each one's ratio to vidmill.
+# Usage: bench/run/run.sh [SMALL=2000] [LARGE=20]
+source "$(dirname "$0")/../lib.sh"
+need_anchors
+small_n=${1:-2000}
+large_n=${2:-20}
+work=${BENCH_WORK:-$REPO/bench/.work}
+cores=$(nproc)
+vmtool="$REPO/java/vidmill-core/target/native/vmtool"
+mkdir -p "$work"
+[ -x "$vmtool" ] || (cd "$REPO" && mvn -q -B -DskipTests package) >&2
+
+"$VIDMILL" bench corpus --out "$work/run-small-1M" --count "$small_n" --size 640x360 --seconds 2 --bitrate 1000 >/dev/null
+"$VIDMILL" bench corpus --out "$work/run-large-8M" --count "$large_n" --size 1920x1080 --seconds 10 --bitrate 8000 >/dev/null
+
+javacv_cp="$work/javacv.classpath"
+if [ ! -f "$javacv_cp" ] || [ ! -d "$BENCH_ROOT/decode/javacv/target/classes" ]; then
+  (cd "$BENCH_ROOT/decode/javacv" && mvn -q -B package -DskipTests \
+     && mvn -q -B dependency:build-classpath -Dmdep.outputFile="$javacv_cp") >&2
+fi
+(cd "$BENCH_ROOT/decode/javacv" && mvn -q -B -o package -DskipTests) >&2
+
+machine
+echo "workers: $cores (one per core) for every contender"
+echo
+
+# timed CMD...: runs it under /usr/bin/time; sets WALL and CPU (user+sys seconds); output in OUTPUT
+timed() {
+  local t="$work/time.txt"
+  OUTPUT=$(/usr/bin/time -f "%e %U %S" -o "$t" "$@")
+  read -r WALL user sys < "$t"
+  CPU=$(echo "$user + $sys" | bc -l)
+}
+
+for set in small large; do
+  if [ $set = small ]; then dirn="$work/run-small-1M"; n=$small_n; per=60; label="$small_n clips of 2 s, 640x360, 1 Mbit/s"
+  else dirn="$work/run-large-8M"; n=$large_n; per=300; label="$large_n clips of 10 s, 1920x1080, 8 Mbit/s"; fi
+  list="$work/list-$set.txt"
+  ls "$dirn"/*.mp4 | head -n "$n" > "$list"
+  frames=$(( n * per ))
+  cat $(cat "$list") > /dev/null   # page cache
+
+  declare -A fps cps cpu
+  rm -rf "$work/out-$set"
+  timed "$VIDMILL" run --input "$list" --out "$work/out-$set" --progress off
+  fps[vidmill]=$(echo "$frames / $WALL" | bc -l); cps[vidmill]=$(echo "$n / $WALL" | bc -l); cpu[vidmill]=$(echo "$CPU * 1000 / $frames" | bc -l)
+  grep -q "clips ok, 0 failed" <<<"$OUTPUT" || { echo "vidmill run did not decode every clip:"; echo "$OUTPUT"; }
+
+  timed "$vmtool" loop --workers "$cores" $(cat "$list")
+  fps[cloop]=$(echo "$frames / $WALL" | bc -l); cps[cloop]=$(echo "$n / $WALL" | bc -l); cpu[cloop]=$(echo "$CPU * 1000 / $frames" | bc -l)
+
+  timed "$PY" "$BENCH_ROOT/run/pool.py" cv2 "$cores" "$list"
+  fps[cv2]=$(echo "$frames / $WALL" | bc -l); cps[cv2]=$(echo "$n / $WALL" | bc -l); cpu[cv2]=$(echo "$CPU * 1000 / $frames" | bc -l)
+
+  timed "$PY" "$BENCH_ROOT/run/pool.py" pyav "$cores" "$list"
+  fps[pyav]=$(echo "$frames / $WALL" | bc -l); cps[pyav]=$(echo "$n / $WALL" | bc -l); cpu[pyav]=$(echo "$CPU * 1000 / $frames" | bc -l)
+
+  timed "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+    -cp "$BENCH_ROOT/decode/javacv/target/classes:$(cat "$javacv_cp")" JavacvAnchor pool "$cores" "$list"
+  fps[javacv]=$(echo "$frames / $WALL" | bc -l); cps[javacv]=$(echo "$n / $WALL" | bc -l); cpu[javacv]=$(echo "$CPU * 1000 / $frames" | bc -l)
+
+  timed xargs -P "$cores" -a "$list" -I{} ffmpeg -v error -nostdin -threads 1 -i {} -f null -
+  fps[ffmpeg]=$(echo "$frames / $WALL" | bc -l); cps[ffmpeg]=$(echo "$n / $WALL" | bc -l); cpu[ffmpeg]=$(echo "$CPU * 1000 / $frames" | bc -l)
+
+  echo "## $label ($frames frames), every frame decoded"
+  printf '%-58s %9s %9s %14s %12s\n' "" "clips/s" "frames/s" "cpu-s/1000 fr" "vidmill is"
+  for k in vidmill cloop cv2 pyav javacv ffmpeg; do
+    case $k in
+      vidmill) name="vidmill run ($cores workers, 1 decoder thread each)";;
+      cloop) name="plain C loop: $cores single-threaded decoders, 1 process";;
+      cv2) name="the seed's way: Pool($cores) + cv2.VideoCapture.read()";;
+      pyav) name="PyAV in Pool($cores), thread_type AUTO, no conversion";;
+      javacv) name="JavaCV FFmpegFrameGrabber, $cores threads, raw";;
+      ffmpeg) name="ffmpeg 5.1 -threads 1 -f null, $cores processes";;
+    esac
+    rel=""; [ $k != vidmill ] && rel="$(ratio "${fps[vidmill]}" "${fps[$k]}")x"
+    printf '%-58s %9s %9s %14s %12s\n' "$name" "$(fmt "${cps[$k]}" 1)" "$(fmt "${fps[$k]}" 0)" "$(fmt "${cpu[$k]}" 3)" "$rel"
+  done
+  echo "vidmill / C loop = $(ratio "${fps[vidmill]}" "${fps[cloop]}") (target >= 0.95)"
+  echo
+done
