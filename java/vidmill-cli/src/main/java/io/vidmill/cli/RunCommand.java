@@ -110,7 +110,6 @@ final class RunCommand implements Callable<Integer> {
     // DuckDB (the Parquet writer) unpacks and loads its native library: let that overlap
     // with loading FFmpeg and reading the manifest instead of adding to them
     Thread.ofPlatform().daemon().name("vidmill-duckdb-warmup").start(ResultSink::warmUp);
-    if (!Main.requireNative(err)) return Main.EXIT_FATAL;
     RunOptions options = options(err);
     Run run = new Run(options, out, System.in);
     Run.Summary s;
@@ -120,6 +119,7 @@ final class RunCommand implements Callable<Integer> {
       err.println("FATAL the manifest cannot be read: " + e.getMessage());
       return Main.EXIT_FATAL;
     } catch (java.io.IOException e) {
+      if (!Main.requireNative(err)) return Main.EXIT_FATAL; // the root cause, with every loading step
       err.println("FATAL " + (e.getMessage() != null ? e.getMessage() : e.toString()));
       if (System.getenv("VIDMILL_DEBUG") != null) e.printStackTrace(err);
       return Main.EXIT_FATAL;

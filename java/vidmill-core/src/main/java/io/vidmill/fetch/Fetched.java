@@ -1,16 +1,15 @@
 package io.vidmill.fetch;
 
 import io.vidmill.decode.Source;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
 /**
- * A clip's bytes, ready to decode: in off-heap memory owned here (released to the budget on
- * close), or, for a local file too big for the budget, its path.
+ * A clip's bytes, ready to decode: in a pooled off-heap buffer (given back, and released from
+ * the budget, on close), or, for a local file too big for the budget, its path.
  */
 public final class Fetched implements AutoCloseable {
-  private final Arena arena;
+  private final BufferPool.Lease lease;
   private final MemorySegment data;
   private final Path path;
   private final ByteBudget budget;
@@ -18,8 +17,8 @@ public final class Fetched implements AutoCloseable {
   private final String name;
   private boolean closed;
 
-  private Fetched(Arena arena, MemorySegment data, Path path, ByteBudget budget, long charged, String name) {
-    this.arena = arena;
+  private Fetched(BufferPool.Lease lease, MemorySegment data, Path path, ByteBudget budget, long charged, String name) {
+    this.lease = lease;
     this.data = data;
     this.path = path;
     this.budget = budget;
@@ -27,9 +26,9 @@ public final class Fetched implements AutoCloseable {
     this.name = name;
   }
 
-  /** Bytes in {@code data}, allocated in {@code arena} and charged to {@code budget}. */
-  static Fetched inMemory(Arena arena, MemorySegment data, ByteBudget budget, long charged, String name) {
-    return new Fetched(arena, data, null, budget, charged, name);
+  /** Bytes in {@code data}, a slice of a pooled buffer, charged to {@code budget}. */
+  static Fetched inMemory(BufferPool.Lease lease, MemorySegment data, ByteBudget budget, long charged, String name) {
+    return new Fetched(lease, data, null, budget, charged, name);
   }
 
   /** A local file decoded in place. */
@@ -50,7 +49,7 @@ public final class Fetched implements AutoCloseable {
   public synchronized void close() {
     if (closed) return;
     closed = true;
-    if (arena != null) arena.close();
+    if (lease != null) lease.release();
     if (budget != null) budget.release(charged);
   }
 }

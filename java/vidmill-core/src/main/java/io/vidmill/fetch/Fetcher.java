@@ -3,7 +3,6 @@ package io.vidmill.fetch;
 import io.vidmill.decode.Status;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -22,12 +21,14 @@ import java.time.Duration;
  */
 public final class Fetcher implements AutoCloseable {
   private final ByteBudget budget;
+  private final BufferPool buffers;
   private final Duration timeout;
   private volatile S3Source s3;
   private volatile HttpSource http;
 
   public Fetcher(ByteBudget budget, Duration timeout) {
     this.budget = budget;
+    this.buffers = new BufferPool(budget.capacity());
     this.timeout = timeout;
   }
 
@@ -63,19 +64,19 @@ public final class Fetcher implements AutoCloseable {
       return Fetched.onDisk(path);
     }
     budget.acquire(size);
-    Arena arena = Arena.ofShared();
+    BufferPool.Lease lease = buffers.take(size);
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      MemorySegment seg = arena.allocate(Math.max(size, 1), 64).asSlice(0, size);
+      MemorySegment seg = lease.segment();
       ByteBuffer buf = seg.asByteBuffer();
       while (buf.hasRemaining()) {
         if (ch.read(buf) < 0) break; // shrank while we read: decode what is there
       }
-      return Fetched.inMemory(arena, seg.asSlice(0, buf.position()), budget, size, path.toString());
+      return Fetched.inMemory(lease, seg.asSlice(0, buf.position()), budget, size, path.toString());
     } catch (AccessDeniedException e) {
-      release(arena, size);
+      release(lease, size);
       throw new FetchException(Status.PERMISSION_DENIED, "Permission denied", false, e);
     } catch (IOException | RuntimeException e) {
-      release(arena, size);
+      release(lease, size);
       throw new FetchException(Status.IO, "read failed: " + e.getMessage(), true, e);
     }
   }
@@ -87,10 +88,10 @@ public final class Fetcher implements AutoCloseable {
   Fetched readStream(InputStream in, long length, String name, long deadlineNanos)
       throws IOException, InterruptedException, FetchException {
     budget.acquire(length);
-    Arena arena = Arena.ofShared();
+    BufferPool.Lease lease = buffers.take(length);
     var watchdog = closeAtDeadline(in, deadlineNanos);
     try {
-      MemorySegment seg = arena.allocate(Math.max(length, 1), 64).asSlice(0, length);
+      MemorySegment seg = lease.segment();
       byte[] chunk = new byte[1 << 16];
       long at = 0;
       int n;
@@ -99,9 +100,9 @@ public final class Fetcher implements AutoCloseable {
         at += n;
       }
       if (at < length) throw new IOException("connection closed after " + at + " of " + length + " bytes");
-      return Fetched.inMemory(arena, seg, budget, length, name);
+      return Fetched.inMemory(lease, seg, budget, length, name);
     } catch (IOException | RuntimeException e) {
-      release(arena, length);
+      release(lease, length);
       if (System.nanoTime() >= deadlineNanos) {
         throw new FetchException(Status.TIMEOUT, "reading took longer than the clip's time limit", false, e);
       }
@@ -126,8 +127,8 @@ public final class Fetcher implements AutoCloseable {
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("vidmill-fetch-watchdog").factory());
 
-  private void release(Arena arena, long charged) {
-    arena.close();
+  private void release(BufferPool.Lease lease, long charged) {
+    lease.release();
     budget.release(charged);
   }
 
@@ -160,5 +161,6 @@ public final class Fetcher implements AutoCloseable {
   @Override
   public void close() {
     if (s3 != null) s3.close();
+    buffers.close();
   }
 }

@@ -22,9 +22,10 @@ import org.bytedeco.javacpp.Loader;
  * Loads libvidmill, once per JVM, and says why when it cannot.
  *
  * <p>Order matters: FFmpeg's libraries come first, from the JavaCPP preset jar (JavaCPP
- * extracts them to its cache and loads them by path, in dependency order); libvidmill, which
- * has no RPATH of its own, then finds them already loaded under their SONAMEs. A system FFmpeg
- * is therefore never picked up, and the loaded libavcodec is checked to be JavaCPP's.
+ * extracts them to its cache and loads them by path, in dependency order; later starts load
+ * the same files directly); libvidmill, which has no RPATH of its own, then finds them already
+ * loaded under their SONAMEs. A system FFmpeg is therefore never picked up, and the loaded
+ * libavcodec is checked to be JavaCPP's.
  *
  * <p>libvidmill itself comes from this jar, extracted once to a cache directory named by its
  * hash, or from the path in the {@value #LIBRARY_PROPERTY} system property (a local build).
@@ -42,6 +43,11 @@ public final class NativeLibrary {
   private record State(SymbolLookup lookup, Path library, String version, Throwable cause,
                        List<String> steps) {}
 
+  /** FFmpeg's libraries and their own dependencies, in the order they must be loaded. */
+  private static final List<String> LOAD_ORDER = List.of("libdrm.so", "libva.so", "libva-drm.so",
+      "libavutil.so", "libswresample.so", "libavcodec.so", "libavformat.so", "libswscale.so", "libavfilter.so");
+
+  // last: load() uses the constants above
   private static final State STATE = load();
 
   private NativeLibrary() {}
@@ -94,8 +100,8 @@ public final class NativeLibrary {
         throw new IllegalStateException("vidmill ships native code for linux-x86_64 only; this is "
             + os + "/" + arch);
       }
-      loadFfmpeg(steps);
       Path library = libraryFile(steps);
+      loadFfmpeg(library.getParent().resolve("ffmpeg-libraries.txt"), steps);
       SymbolLookup lookup = SymbolLookup.libraryLookup(library, Arena.global());
       steps.add("opened " + library);
       int abi = Vidmill.vm_abi_version(lookup);
@@ -119,7 +125,55 @@ public final class NativeLibrary {
     }
   }
 
-  private static void loadFfmpeg(List<String> steps) {
+  /**
+   * The first time, through JavaCPP, which extracts the libraries of its jar to its cache; the
+   * paths it loaded are then remembered next to libvidmill, and later starts load those very
+   * files directly, skipping JavaCPP's slower machinery (a few hundred milliseconds per start).
+   */
+  private static void loadFfmpeg(Path remembered, List<String> steps) throws IOException {
+    if (Files.isRegularFile(remembered)) {
+      List<String> paths = Files.readAllLines(remembered);
+      try {
+        for (String p : paths) System.load(p);
+        steps.add("loaded FFmpeg from JavaCPP's cache, as remembered in " + remembered);
+        return;
+      } catch (UnsatisfiedLinkError e) {
+        steps.add("remembered FFmpeg libraries did not load (" + e.getMessage() + "); asking JavaCPP");
+      }
+    }
+    loadFfmpegWithJavaCpp(steps);
+    List<String> loaded = mappedFfmpegLibraries();
+    if (loaded.size() >= 6) {
+      Path tmp = remembered.resolveSibling(remembered.getFileName() + "." + ProcessHandle.current().pid());
+      Files.write(tmp, loaded);
+      Files.move(tmp, remembered, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+  }
+
+  /** The FFmpeg libraries JavaCPP mapped into this process, in load order. */
+  private static List<String> mappedFfmpegLibraries() throws IOException {
+    Path maps = Path.of("/proc/self/maps");
+    if (!Files.isReadable(maps)) return List.of();
+    String cache = Loader.getCacheDir().toPath().toRealPath().toString();
+    java.util.Set<String> mapped = new java.util.LinkedHashSet<>();
+    for (String line : Files.readAllLines(maps)) {
+      int slash = line.indexOf('/');
+      if (slash >= 0 && line.startsWith(cache, slash)) mapped.add(line.substring(slash));
+    }
+    List<String> ordered = new ArrayList<>();
+    for (String prefix : LOAD_ORDER) {
+      for (String p : mapped) {
+        String name = Path.of(p).getFileName().toString();
+        if (name.startsWith(prefix) && !ordered.contains(p)
+            && (name.length() == prefix.length() || name.charAt(prefix.length()) == '.')) {
+          ordered.add(p);
+        }
+      }
+    }
+    return ordered;
+  }
+
+  private static void loadFfmpegWithJavaCpp(List<String> steps) {
     // avfilter pulls in swscale/swresample; avformat pulls in avcodec and avutil
     for (Class<?> c : List.<Class<?>>of(
         org.bytedeco.ffmpeg.global.avutil.class,

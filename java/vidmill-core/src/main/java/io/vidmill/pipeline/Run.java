@@ -19,6 +19,7 @@ import io.vidmill.journal.DoneSet;
 import io.vidmill.journal.Journal;
 import io.vidmill.manifest.ClipRef;
 import io.vidmill.manifest.Manifest;
+import io.vidmill.nativelib.NativeLibrary;
 import io.vidmill.shard.ClipHash;
 import io.vidmill.sink.ResultSink;
 import java.io.IOException;
@@ -111,6 +112,7 @@ public final class Run {
         return summaryFrom(s, true, dir);
       }
       recover(dir, state);
+      boolean resumed = !state.parts().isEmpty();
 
       try (Manifest manifest = Manifest.open(o.input(), o.format(), o.pathColumn(), o.extensions(), stdin)) {
         // the first entry fixes the passthrough columns of a new run
@@ -129,7 +131,8 @@ public final class Run {
             process(first, manifest, state.done(), fetcher, sink);
           }
           if (fatal.get() != null) throw new IOException("the run stopped: " + fatal.get().getMessage(), fatal.get());
-          ObjectNode summary = summaryJson(dir, sink.totals());
+          // a run done in one attempt knows its totals; after a resume, the output files do
+          ObjectNode summary = summaryJson(dir, resumed ? sink.totals() : null);
           journal.finish(JSON.writeValueAsString(summary));
           Path tmp = dir.summary.resolveSibling(dir.summary.getFileName() + ".tmp");
           Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
@@ -262,6 +265,17 @@ public final class Run {
   }
 
   private void decodeLoop(BlockingQueue<Work> in, BlockingQueue<ClipResult> results) {
+    // libvidmill may still be loading (it loads beside the command line parsing): the
+    // manifest and the fetches get going meanwhile, the decoders wait here
+    try {
+      NativeLibrary.requireAvailable();
+    } catch (RuntimeException e) {
+      fatal.compareAndSet(null, e);
+    }
+    if (fatal.get() != null) {
+      drain(in, results);
+      return;
+    }
     try (FrameBatch batch = FrameBatch.allocate(32)) {
       while (true) {
         Work w = in.take();
@@ -277,6 +291,17 @@ public final class Run {
         }
         stats.record(r);
         results.put(r);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** After a fatal error: release what arrives until the end, recording nothing. */
+  private static void drain(BlockingQueue<Work> in, BlockingQueue<ClipResult> results) {
+    try {
+      for (Work w; (w = in.take()) != END; ) {
+        if (w.fetched() != null) w.fetched().close();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -340,6 +365,8 @@ public final class Run {
 
   /** The whole run's counts (all attempts, from the committed results) and this attempt's. */
   private ObjectNode summaryJson(OutDir dir, ResultSink.Totals totals) {
+    if (totals == null) totals = new ResultSink.Totals(stats.ok.sum(), stats.failed.sum(), stats.failuresByCode(),
+        stats.frames.sum());
     ObjectNode s = JSON.createObjectNode();
     s.put("ok", totals.ok());
     s.put("failed", totals.failed());

@@ -63,7 +63,7 @@ public final class ResultSink implements AutoCloseable {
   private final String partPrefix;
   private final Journal journal;
   private final List<String> passthrough;
-  private final Connection db;
+  private Connection db;            // opened on first use: loading DuckDB must not delay decoding
   private DuckDBAppender appender;
   private final List<ClipHash> pendingClips = new ArrayList<>();
   private final StringBuilder pendingFailures = new StringBuilder();
@@ -83,6 +83,10 @@ public final class ResultSink implements AutoCloseable {
     this.passthrough = List.copyOf(passthrough);
     this.seq = journal.state().parts().size();
     Files.createDirectories(clipsDir);
+  }
+
+  private Connection db() throws IOException {
+    if (db != null) return db;
     try {
       db = DriverManager.getConnection("jdbc:duckdb:");
       try (Statement s = db.createStatement()) {
@@ -93,6 +97,7 @@ public final class ResultSink implements AutoCloseable {
         s.execute(createTable());
       }
       appender = db.unwrap(DuckDBConnection.class).createAppender("pending");
+      return db;
     } catch (SQLException e) {
       throw new IOException("cannot start the Parquet writer (DuckDB): " + e.getMessage(), e);
     }
@@ -194,6 +199,7 @@ public final class ResultSink implements AutoCloseable {
       for (String k : extra) o.put(k, cols.get(k));
       row.add(JSON.writeValueAsString(o));
     }
+    db();
     try {
       appender.beginRow();
       for (Object v : row) {
@@ -243,7 +249,7 @@ public final class ResultSink implements AutoCloseable {
     String part = String.format("%s%06d.parquet", partPrefix, seq);
     Path tmp = clipsDir.resolve(part + ".tmp");
     Path target = clipsDir.resolve(part);
-    try (Statement s = db.createStatement()) {
+    try (Statement s = db().createStatement()) {
       appender.flush();
       s.execute("COPY pending TO '" + tmp.toString().replace("'", "''")
           + "' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 100000)");
@@ -272,7 +278,7 @@ public final class ResultSink implements AutoCloseable {
     long frames = 0;
     java.util.Map<String, Long> codes = new java.util.TreeMap<>();
     if (journal.state().parts().isEmpty()) return new Totals(0, 0, codes, 0);
-    try (Statement s = db.createStatement();
+    try (Statement s = db().createStatement();
          var rs = s.executeQuery("SELECT status, count(*), sum(frames_decoded) FROM read_parquet('" + glob
              + "') GROUP BY status")) {
       while (rs.next()) {
@@ -318,6 +324,7 @@ public final class ResultSink implements AutoCloseable {
 
   @Override
   public void close() {
+    if (db == null) return;
     try {
       appender.close();
       db.close();
