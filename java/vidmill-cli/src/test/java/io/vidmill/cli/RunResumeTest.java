@@ -28,6 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
 class RunResumeTest {
   @TempDir Path dir;
 
+  private static long progressLines(Path log) throws java.io.IOException {
+    if (!Files.exists(log)) return 0;
+    try (var lines = Files.lines(log)) {
+      return lines.filter(l -> l.startsWith("progress: ")).count();
+    }
+  }
+
   @Test
   void killedAtRandomMomentsThenResumedEveryClipExactlyOnce() throws Exception {
     // thousands of small clips, some broken ones among them
@@ -37,7 +44,8 @@ class RunResumeTest {
     for (int i = 0; i < 2000; i++) {
       Path p = clips.resolve(String.format("c%05d.%s", i, i % 2 == 0 ? "mkv" : "mp4"));
       if (i < 40) {
-        new SyntheticClip(64, 48, 25, 1, 3 + i % 4, 5, 0, i, i % 2 == 0 ? "mpeg4" : "libopenh264", "testsrc2", null).write(p);
+        // enough work (about 20 s for one worker) that every kill lands mid-run
+        new SyntheticClip(320, 180, 25, 1, 25 + i % 10, 12, 0, i, i % 2 == 0 ? "mpeg4" : "libopenh264", "testsrc2", null).write(p);
       } else {
         Files.copy(clips.resolve(String.format("c%05d.%s", i % 40, i % 2 == 0 ? "mkv" : "mp4")), p);
       }
@@ -64,24 +72,30 @@ class RunResumeTest {
     Path out = dir.resolve("out");
     Path log = dir.resolve("log.txt");
     String[] args = {"run", "--input", list.toString(), "--out", out.toString(), "--commit-interval", "0.1",
-        "--part-rows", "150", "--progress", "log", "--log-interval", "0.5"};
+        "--part-rows", "150", "--progress", "log", "--log-interval", "0.2", "--workers", "1"};
 
     Random random = new Random(20261125);
     int kills = 0;
-    for (int attempt = 0; attempt < 30; attempt++) {
+    for (int attempt = 0; attempt < 40; attempt++) {
+      long linesBefore = progressLines(log);
       Process p = Subprocess.vidmill(log, List.of("-Xmx512m"), args).start();
-      boolean last = attempt >= 6;
-      if (!last && !p.waitFor(300 + random.nextInt(2500), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly(); // SIGKILL
-        p.waitFor();
-        kills++;
-        continue;
+      boolean last = kills >= 6;
+      if (!last) {
+        // kill at a random moment once this attempt is decoding (its first progress line),
+        // whatever the machine's speed: within its first commits, or between them
+        while (p.isAlive() && progressLines(log) == linesBefore) Thread.sleep(20);
+        if (!p.waitFor(random.nextInt(1200), TimeUnit.MILLISECONDS)) {
+          p.destroyForcibly(); // SIGKILL
+          p.waitFor();
+          kills++;
+          continue;
+        }
       }
       assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
       if (p.exitValue() == 1) break; // finished, with the broken clips failed
       assertThat(p.exitValue()).as(Files.readString(log)).isIn(0, 1);
     }
-    assertThat(kills).as("the kills must land while the run is going").isGreaterThanOrEqualTo(3);
+    assertThat(kills).as("the kills must land while the run is going").isGreaterThanOrEqualTo(6);
     assertThat(Files.readString(log)).contains("resuming:");
 
     Map<String, String> got = new HashMap<>();
