@@ -83,6 +83,9 @@ public final class Run {
   private final InputStream stdin;
   private final RunStats stats = new RunStats();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
+  // what the decoders need to know to spend idle cores on the last clips of a run
+  private volatile boolean manifestDone;
+  private final java.util.concurrent.atomic.AtomicInteger untaken = new java.util.concurrent.atomic.AtomicInteger();
 
   public Run(RunOptions options, PrintWriter out, InputStream stdin) {
     this.o = options;
@@ -207,6 +210,7 @@ public final class Run {
           stats.duplicates.increment();
         } else {
           fetchSlots.acquire();
+          untaken.incrementAndGet();
           ClipRef clip = ref;
           fetchers.submit(() -> {
             Work w = fetch(clip, hash, fetcher);
@@ -226,6 +230,7 @@ public final class Run {
           ref = null;
         }
       }
+      manifestDone = true;
     } // waits for every fetch to be handed over
     for (int i = 0; i < workers.size(); i++) decodeQueue.put(END);
     for (Thread t : workers) t.join();
@@ -280,9 +285,10 @@ public final class Run {
       while (true) {
         Work w = in.take();
         if (w == END) return;
+        boolean last = untaken.decrementAndGet() == 0 && manifestDone;
         ClipResult r;
         try {
-          r = decode(w, batch);
+          r = decode(w, batch, last);
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
           r = result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0);
@@ -308,7 +314,7 @@ public final class Run {
     }
   }
 
-  private ClipResult decode(Work w, FrameBatch batch) {
+  private ClipResult decode(Work w, FrameBatch batch, boolean lastClips) {
     if (w.failure() != null) {
       return result(w, w.failure().status(), w.failure().getMessage(), ClipInfo.UNKNOWN, null, 0, 0);
     }
@@ -319,6 +325,11 @@ public final class Run {
           ClipInfo.UNKNOWN, null, 0, 0);
     }
     OpenOptions options = o.decode().withTimeout(Duration.ofMillis(left));
+    if (options.threads() == 1 && o.workers() > 1 && lastClips) {
+      // the end of the run: no clip will follow this one onto a core that falls idle, so let
+      // FFmpeg's frame threads use it (same frames; the tail finishes sooner)
+      options = options.withThreads(Math.min(o.workers(), 8));
+    }
     try (Clip clip = Clip.open(w.fetched().source(), options)) {
       DecodeResult d = clip.decodeAll(batch, f -> {});
       return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start);
