@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench",
     description = "Measures decode speed and per-clip overhead on this machine (see bench/).",
-    subcommands = {BenchCommand.Corpus.class, BenchCommand.Open.class, BenchCommand.Decode.class})
+    subcommands = {BenchCommand.Corpus.class, BenchCommand.Open.class, BenchCommand.Decode.class,
+        BenchServeCommand.class})
 final class BenchCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -9,6 +9,8 @@ import io.vidmill.pipeline.RunOptions;
 import io.vidmill.pipeline.RunStats;
 import io.vidmill.shard.Shard;
 import io.vidmill.sink.ResultSink;
+import io.vidmill.tune.TuneOptions;
+import io.vidmill.tune.Tuner;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,14 +71,19 @@ final class RunCommand implements Callable<Integer> {
       description = "The number of shards for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX gives i).")
   Integer shards;
 
-  @Option(names = "--workers", paramLabel = "N|auto", description = "Clips decoded at once (default: auto = one per CPU the process may use).")
+  @Option(names = "--workers", paramLabel = "N|auto",
+      description = "Clips decoded at once (default: auto: chosen from the CPUs and memory the process may use, "
+          + "cgroup limits included, and changed during the run; see docs/tuning.md).")
   String workers = "auto";
 
-  @Option(names = "--fetch-concurrency", paramLabel = "N", description = "Clips fetched at once (default: max(8, 2 x workers)).")
-  Integer fetchConcurrency;
+  @Option(names = "--fetch-concurrency", paramLabel = "N|auto",
+      description = "Clips fetched at once (default: auto: max(8, 2 x workers), raised while decoders wait for slow storage).")
+  String fetchConcurrency = "auto";
 
-  @Option(names = "--max-bytes-in-flight", paramLabel = "SIZE", description = "Cap on fetched bytes held in memory (default: 512M).")
-  String maxBytes = "512M";
+  @Option(names = "--max-bytes-in-flight", paramLabel = "SIZE|auto",
+      description = "Cap on fetched bytes held in memory (default: auto: min(512M, a quarter of the memory limit), "
+          + "raised for slow storage while memory allows).")
+  String maxBytes = "auto";
 
   @Option(names = "--clip-timeout", paramLabel = "SECONDS", description = "Wall-clock limit per clip, fetch and decode (default: 300).")
   double clipTimeout = 300;
@@ -124,7 +131,7 @@ final class RunCommand implements Callable<Integer> {
       if (System.getenv("VIDMILL_DEBUG") != null) e.printStackTrace(err);
       return Main.EXIT_FATAL;
     }
-    if (!s.alreadyComplete()) printSummary(out, s, run.stats(), options);
+    if (!s.alreadyComplete()) printSummary(out, s, run.stats(), options, run.tuner());
     return s.exitCode();
   }
 
@@ -141,20 +148,12 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    int n;
-    String why;
-    if (workers.equalsIgnoreCase("auto")) {
-      n = Runtime.getRuntime().availableProcessors();
-      why = "auto: " + n + " CPUs available to this process";
-    } else {
-      try {
-        n = Integer.parseInt(workers);
-      } catch (NumberFormatException e) {
-        throw new ParameterException(spec.commandLine(), "--workers: a number or auto");
-      }
-      why = "--workers " + n;
-    }
-    if (n < 1) throw new ParameterException(spec.commandLine(), "--workers must be >= 1");
+    Integer n = autoOr(workers, "--workers");
+    Integer fetch = autoOr(fetchConcurrency, "--fetch-concurrency");
+    if (n != null && n < 1) throw new ParameterException(spec.commandLine(), "--workers must be >= 1");
+    if (fetch != null && fetch < 1) throw new ParameterException(spec.commandLine(), "--fetch-concurrency must be >= 1");
+    Long bytes = maxBytes.equalsIgnoreCase("auto") ? null : parseSize(maxBytes);
+    if (bytes != null && bytes < 1) throw new ParameterException(spec.commandLine(), "--max-bytes-in-flight must be > 0");
     Set<String> ext = extensions == null ? Manifest.DEFAULT_EXTENSIONS
         : extensions.stream().map(e -> e.replaceFirst("^\\.", "").toLowerCase(Locale.ROOT))
             .collect(Collectors.toCollection(LinkedHashSet::new));
@@ -164,15 +163,22 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--progress: one of auto, tty, log, off");
     }
-    // small clips decode fastest with one decoder thread each and one clip per core
+    // decoder threads per clip are the tuner's unless --threads fixes them
     OpenOptions open = decode.options(1);
-    spec.commandLine().getOut().println("workers: " + why + "; decoder threads per clip: "
-        + (open.threads() == 0 ? "FFmpeg's choice" : open.threads()));
-    return new RunOptions(input, fmt, pathColumn, ext, out, sh, n,
-        fetchConcurrency != null ? fetchConcurrency : Math.max(8, 2 * n), parseSize(maxBytes),
+    TuneOptions tuning = new TuneOptions(n, decode.threads, fetch, bytes);
+    return new RunOptions(input, fmt, pathColumn, ext, out, sh, tuning,
         Duration.ofMillis(Math.round(clipTimeout * 1000)), retries, open,
         Duration.ofMillis(Math.round(commitInterval * 1000)), partRows, mode,
         Duration.ofMillis(Math.round(logInterval * 1000)), profile);
+  }
+
+  private Integer autoOr(String value, String option) {
+    if (value.equalsIgnoreCase("auto")) return null;
+    try {
+      return Integer.parseInt(value.strip());
+    } catch (NumberFormatException e) {
+      throw new ParameterException(spec.commandLine(), option + ": a number or auto");
+    }
   }
 
   private long parseSize(String s) {
@@ -190,7 +196,7 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
-  private static void printSummary(PrintWriter out, Run.Summary s, RunStats st, RunOptions o) {
+  private static void printSummary(PrintWriter out, Run.Summary s, RunStats st, RunOptions o, Tuner tuner) {
     out.printf(Locale.ROOT, "%nsummary: %,d clips ok, %,d failed%s; %,d frames; this attempt %,d clips in %.1f s "
             + "(%.1f clips/s, %,.0f frames/s, %.1f MB/s fetched)%n",
         s.ok(), s.failed(),
@@ -203,7 +209,31 @@ final class RunCommand implements Callable<Integer> {
           s.alreadyDone(), s.duplicates(), s.otherShards());
     }
     out.println("results: " + Path.of(s.out(), "clips") + (s.failed() > 0 ? ", failures: see the failures*.jsonl in " + s.out() : ""));
+    printTuning(out, tuner, o.profile());
     if (o.profile()) printProfile(out, st);
+  }
+
+  /** What the tuner chose and why; with --profile every decision, else the start and the end. */
+  static void printTuning(PrintWriter out, Tuner tuner, boolean all) {
+    List<Tuner.Change> h = tuner.history();
+    Tuner.Change first = h.getFirst();
+    Tuner.Change last = h.getLast();
+    long changes = 0;
+    for (int i = 1; i < h.size(); i++) if (!h.get(i).settings().equals(h.get(i - 1).settings())) changes++;
+    if (tuner.allFixed()) {
+      out.println("tuning: fixed, " + first.settings().describe());
+      return;
+    }
+    out.printf(Locale.ROOT, "tuning: %s%s; last clips of the run: %d decoder threads each%n",
+        changes == 0 ? "kept " : "ended with ", last.settings().describe(), tuner.threadsFor(true));
+    if (changes > 0 && !all) {
+      out.printf(Locale.ROOT, "  %d changes from the start (%s); --profile lists them%n", changes, first.settings().describe());
+    }
+    if (all) {
+      for (Tuner.Change c : h) {
+        out.printf(Locale.ROOT, "  %7.1f s  %-46s %s%n", c.seconds(), c.settings().describe(), c.reason());
+      }
+    }
   }
 
   /** Where the time went: summed over workers, in % of all stage time and µs per frame. */

@@ -36,9 +36,9 @@ class RunCommandTest {
     Result r = run("run", "-i", clips.toString(), "-o", out.toString(), "--progress", "log", "--log-interval", "0.05",
         "--workers", "2", "--profile");
     assertEquals(Main.EXIT_CLIPS_FAILED, r.exit(), r.out() + r.err());
-    assertThat(r.out()).contains("workers: --workers 2").contains("shard 0/1 (no sharding)")
+    assertThat(r.out()).contains("tuning: auto, starting with 2 decoders x 1 thread").contains("(--workers 2)").contains("shard 0/1 (no sharding)")
         .contains("summary: 6 clips ok, 1 failed (NOT_A_VIDEO=1)").contains("profile (summed over all workers")
-        .contains("decode ");
+        .contains("decode ").contains("tuning: kept 2 decoders x 1 thread");
     assertThat(Files.readAllLines(out.resolve("failures.jsonl"))).singleElement().asString().contains("notes.mp4");
     assertThat(out.resolve("summary.json")).exists();
 

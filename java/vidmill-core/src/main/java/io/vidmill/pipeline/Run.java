@@ -22,6 +22,8 @@ import io.vidmill.manifest.Manifest;
 import io.vidmill.nativelib.NativeLibrary;
 import io.vidmill.shard.ClipHash;
 import io.vidmill.sink.ResultSink;
+import io.vidmill.tune.ResourceLimits;
+import io.vidmill.tune.Tuner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -38,10 +40,12 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -52,6 +56,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *   manifest ─► shard / done filter ─► fetch (virtual threads; bounded concurrency and bytes)
  *            ─► decode queue ─► decode workers (one native decoder each, one thread per clip)
  *            ─► sink (Parquet + failures.jsonl) ─► journal commit
+ *                     ▲ decoders, threads per clip, fetches, bytes: the tuner, every 500 ms
  * </pre>
  * Clips finish out of order; each result carries its key. Memory holds what is in flight, not
  * the manifest: the entries being fetched and decoded, the rows waiting for a commit, and a
@@ -83,18 +88,45 @@ public final class Run {
   private final InputStream stdin;
   private final RunStats stats = new RunStats();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
+  private final Tuner tuner;
+  private final ResourceLimits memoryProbe;
   // what the decoders need to know to spend idle cores on the last clips of a run
   private volatile boolean manifestDone;
-  private final java.util.concurrent.atomic.AtomicInteger untaken = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger untaken = new AtomicInteger();
+  // what the tuner measures
+  private final Gates.Workers activeWorkers;
+  private final Gates.Resizable fetchSlots;
+  private final LongAdder busyNanos = new LongAdder();
+  private final LongAdder waitNanos = new LongAdder();
+  private final LongAdder fetchSlotWaitNanos = new LongAdder();
+  private final LongAdder pixels = new LongAdder();
+  private final AtomicLongArray waitingSince;   // per decoder: when it began to wait for input, 0 if not
+  private volatile long slotWaitSince;          // when the manifest reader began to wait for a slot, 0 if not
 
   public Run(RunOptions options, PrintWriter out, InputStream stdin) {
+    this(options, out, stdin, ResourceLimits.detect());
+  }
+
+  /** With the CPU and memory limits given rather than read from this process's cgroup. */
+  public Run(RunOptions options, PrintWriter out, InputStream stdin, ResourceLimits limits) {
     this.o = options;
     this.out = out;
     this.stdin = stdin;
+    this.tuner = new Tuner(limits, options.tuning());
+    this.memoryProbe = limits;
+    Tuner.Settings s = tuner.settings();
+    this.activeWorkers = new Gates.Workers(s.workers());
+    this.fetchSlots = new Gates.Resizable(s.fetchConcurrency());
+    this.waitingSince = new AtomicLongArray(tuner.maxWorkers());
   }
 
   public RunStats stats() {
     return stats;
+  }
+
+  /** The tuner of this run: its current settings and every decision with its reason. */
+  public Tuner tuner() {
+    return tuner;
   }
 
   public Summary execute() throws IOException, InterruptedException {
@@ -127,7 +159,7 @@ public final class Run {
             extensions, passthrough, o.shard().count()));
         describeStart(dir, state);
         try (ResultSink sink = new ResultSink(dir.clips, dir.failures, dir.partPrefix, journal, identity.passthrough());
-             Fetcher fetcher = new Fetcher(new ByteBudget(o.maxBytesInFlight()), o.clipTimeout())) {
+             Fetcher fetcher = new Fetcher(new ByteBudget(tuner.settings().bytesInFlight()), o.clipTimeout())) {
           AtomicLong total = new AtomicLong(-1);
           startCounting(total);
           try (Progress progress = new Progress(o.progress(), o.logInterval(), out, stats, total::get)) {
@@ -163,9 +195,10 @@ public final class Run {
 
   private void describeStart(OutDir dir, Journal.State state) {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "vidmill run: %s -> %s, shard %s (%s), %d workers, %d fetches and %d MB in flight",
-        o.input(), dir.root, o.shard().label(), o.shard().source(), o.workers(), o.fetchConcurrency(),
-        o.maxBytesInFlight() >> 20));
+    Tuner.Change start = tuner.history().getFirst();
+    b.append(String.format(Locale.ROOT, "vidmill run: %s -> %s, shard %s (%s)%ntuning: %s%s (%s)",
+        o.input(), dir.root, o.shard().label(), o.shard().source(),
+        tuner.allFixed() ? "fixed, " : "auto, starting with ", start.settings().describe(), start.reason()));
     if (state.done().size() > 0) {
       b.append(String.format(Locale.ROOT, "%nresuming: %,d clips already done in %d parts", state.done().size(),
           state.parts().size()));
@@ -187,16 +220,18 @@ public final class Run {
 
   private void process(ClipRef first, Manifest manifest, DoneSet done, Fetcher fetcher, ResultSink sink)
       throws InterruptedException {
-    BlockingQueue<Work> decodeQueue = new ArrayBlockingQueue<>(o.workers() * 2);
+    BlockingQueue<Work> decodeQueue = new ArrayBlockingQueue<>(tuner.maxWorkers() * 2);
     BlockingQueue<ClipResult> sinkQueue = new ArrayBlockingQueue<>(1024);
-    Semaphore fetchSlots = new Semaphore(o.fetchConcurrency());
     DoneSet thisRun = new DoneSet();
 
     Thread sinkThread = Thread.ofPlatform().name("vidmill-sink").start(() -> sinkLoop(sinkQueue, sink));
+    // as many decoder threads as the tuner may ever want; the gate lets the chosen number work
     List<Thread> workers = new ArrayList<>();
-    for (int i = 0; i < o.workers(); i++) {
-      workers.add(Thread.ofPlatform().name("vidmill-decode-" + i).start(() -> decodeLoop(decodeQueue, sinkQueue)));
+    for (int i = 0; i < tuner.maxWorkers(); i++) {
+      int index = i;
+      workers.add(Thread.ofPlatform().name("vidmill-decode-" + i).start(() -> decodeLoop(index, decodeQueue, sinkQueue)));
     }
+    Thread control = Thread.ofPlatform().daemon().name("vidmill-tune").start(() -> tuneLoop(fetcher));
     try (ExecutorService fetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("vidmill-fetch-", 0).factory())) {
       ClipRef ref = first;
       while (ref != null && fatal.get() == null) {
@@ -209,7 +244,7 @@ public final class Run {
         } else if (!thisRun.add(hash)) {
           stats.duplicates.increment();
         } else {
-          fetchSlots.acquire();
+          acquireFetchSlot();
           untaken.incrementAndGet();
           ClipRef clip = ref;
           fetchers.submit(() -> {
@@ -232,10 +267,60 @@ public final class Run {
       }
       manifestDone = true;
     } // waits for every fetch to be handed over
+    activeWorkers.openAll(); // every decoder must come to see its end marker
     for (int i = 0; i < workers.size(); i++) decodeQueue.put(END);
     for (Thread t : workers) t.join();
+    control.interrupt();
+    control.join();
     sinkQueue.put(SINK_END);
     sinkThread.join();
+  }
+
+  private void acquireFetchSlot() throws InterruptedException {
+    if (fetchSlots.tryAcquire()) return;
+    long start = System.nanoTime();
+    slotWaitSince = start;
+    try {
+      fetchSlots.acquire();
+    } finally {
+      slotWaitSince = 0;
+      fetchSlotWaitNanos.add(System.nanoTime() - start);
+    }
+  }
+
+  /** Every 500 ms: measure, let the tuner decide, apply what it decided. */
+  private void tuneLoop(Fetcher fetcher) {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    var cpu = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
+    try {
+      while (!Thread.currentThread().isInterrupted()) {
+        Thread.sleep(500);
+        long now = System.nanoTime();
+        long ongoingWait = 0;
+        for (int i = 0; i < waitingSince.length(); i++) {
+          long since = waitingSince.get(i);
+          if (since != 0) ongoingWait += Math.max(0, now - since);
+        }
+        long slotSince = slotWaitSince;
+        Tuner.Sample x = new Tuner.Sample(now, cpu != null ? cpu.getProcessCpuTime() : 0, busyNanos.sum(),
+            waitNanos.sum() + ongoingWait, pixels.sum(), stats.done(),
+            fetchSlotWaitNanos.sum() + (slotSince != 0 ? Math.max(0, now - slotSince) : 0),
+            fetcher.budget().waitNanos(), memoryUsed(), manifestDone);
+        Tuner.Settings s = tuner.observe(x);
+        if (s.workers() != activeWorkers.active()) activeWorkers.setActive(s.workers());
+        if (s.fetchConcurrency() != fetchSlots.size()) fetchSlots.resize(s.fetchConcurrency());
+        if (s.bytesInFlight() != fetcher.budget().capacity()) fetcher.budget().setCapacity(s.bytesInFlight());
+      }
+    } catch (InterruptedException e) {
+      // the run is over
+    } catch (RuntimeException e) {
+      // tuning is an optimisation: a failure here must not stop the run; the settings stay
+      out.println("tuning stopped: " + e);
+    }
+  }
+
+  private long memoryUsed() {
+    return memoryProbe.memoryUsed();
   }
 
   private Work fetch(ClipRef ref, ClipHash hash, Fetcher fetcher) {
@@ -269,7 +354,7 @@ public final class Run {
     }
   }
 
-  private void decodeLoop(BlockingQueue<Work> in, BlockingQueue<ClipResult> results) {
+  private void decodeLoop(int index, BlockingQueue<Work> in, BlockingQueue<ClipResult> results) {
     // libvidmill may still be loading (it loads beside the command line parsing): the
     // manifest and the fetches get going meanwhile, the decoders wait here
     try {
@@ -283,18 +368,30 @@ public final class Run {
     }
     try (FrameBatch batch = FrameBatch.allocate(32)) {
       while (true) {
-        Work w = in.take();
+        activeWorkers.await(index);
+        long waitStart = System.nanoTime();
+        waitingSince.set(index, waitStart);
+        Work w;
+        try {
+          w = in.take();
+        } finally {
+          waitingSince.set(index, 0);
+        }
         if (w == END) return;
+        long start = System.nanoTime();
+        waitNanos.add(start - waitStart);
         boolean last = untaken.decrementAndGet() == 0 && manifestDone;
         ClipResult r;
         try {
-          r = decode(w, batch, last);
+          r = decode(w, batch, tuner.threadsFor(last));
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
           r = result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0);
         } finally {
           if (w.fetched() != null) w.fetched().close();
         }
+        busyNanos.add(System.nanoTime() - start);
+        pixels.add(r.framesDecoded() * Math.max(1L, (long) r.info().width() * r.info().height()));
         stats.record(r);
         results.put(r);
       }
@@ -314,7 +411,7 @@ public final class Run {
     }
   }
 
-  private ClipResult decode(Work w, FrameBatch batch, boolean lastClips) {
+  private ClipResult decode(Work w, FrameBatch batch, int threads) {
     if (w.failure() != null) {
       return result(w, w.failure().status(), w.failure().getMessage(), ClipInfo.UNKNOWN, null, 0, 0);
     }
@@ -324,12 +421,7 @@ public final class Run {
       return result(w, Status.TIMEOUT, "the clip's time limit passed while it was being fetched",
           ClipInfo.UNKNOWN, null, 0, 0);
     }
-    OpenOptions options = o.decode().withTimeout(Duration.ofMillis(left));
-    if (options.threads() == 1 && o.workers() > 1 && lastClips) {
-      // the end of the run: no clip will follow this one onto a core that falls idle, so let
-      // FFmpeg's frame threads use it (same frames; the tail finishes sooner)
-      options = options.withThreads(Math.min(o.workers(), 8));
-    }
+    OpenOptions options = o.decode().withTimeout(Duration.ofMillis(left)).withThreads(threads);
     try (Clip clip = Clip.open(w.fetched().source(), options)) {
       DecodeResult d = clip.decodeAll(batch, f -> {});
       return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start);
@@ -343,7 +435,7 @@ public final class Run {
     return new ClipResult(w.ref(), w.hash(), status, error, info, frames, s == null ? 0 : s.decodeErrors(),
         s == null ? 0 : s.bytesRead(), w.fetchNanos(), s == null ? decodeStageNanos : s.openNanos(),
         s == null ? 0 : s.demuxNanos(), s == null ? 0 : s.decodeNanos(), s == null ? 0 : s.outputNanos(),
-        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s == null ? o.decode().threads() : s.threads(),
+        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s == null ? tuner.settings().threads() : s.threads(),
         Instant.now());
   }
 
@@ -394,6 +486,16 @@ public final class Run {
     s.put("retries", stats.retries.sum());
     s.put("shard", o.shard().label());
     s.put("out", dir.root.toString());
+    var tuning = s.putArray("tuning");
+    for (Tuner.Change c : tuner.history()) {
+      ObjectNode n = tuning.addObject();
+      n.put("seconds", Math.round(c.seconds() * 10) / 10.0);
+      n.put("workers", c.settings().workers());
+      n.put("threads", c.settings().threads());
+      n.put("fetch_concurrency", c.settings().fetchConcurrency());
+      n.put("bytes_in_flight", c.settings().bytesInFlight());
+      n.put("reason", c.reason());
+    }
     return s;
   }
 

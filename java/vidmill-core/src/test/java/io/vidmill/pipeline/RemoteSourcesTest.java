@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.manifest.Manifest;
 import io.vidmill.shard.Shard;
+import io.vidmill.tune.TuneOptions;
 import io.vidmill.testing.Results;
 import io.vidmill.testing.ThrottlingProxy;
 import io.vidmill.testing.TinyClips;
@@ -111,7 +112,7 @@ class RemoteSourcesTest {
 
   static Run.Summary run(Path manifest, Path out, Duration clipTimeout) throws Exception {
     RunOptions o = new RunOptions(manifest.toString(), Manifest.Format.AUTO, null, Manifest.DEFAULT_EXTENSIONS, out,
-        Shard.ALL, 2, 8, 64 << 20, clipTimeout, 3, OpenOptions.DEFAULTS.withThreads(1), Duration.ofSeconds(1), 1000,
+        Shard.ALL, TuneOptions.fixed(2, 1, 8, 64L << 20), clipTimeout, 3, OpenOptions.DEFAULTS.withThreads(1), Duration.ofSeconds(1), 1000,
         Progress.Mode.OFF, Duration.ofSeconds(10), false);
     return new Run(o, new PrintWriter(new StringWriter()), new ByteArrayInputStream(new byte[0])).execute();
   }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.manifest.Manifest;
 import io.vidmill.shard.Shard;
+import io.vidmill.tune.TuneOptions;
+import io.vidmill.tune.TuneOptions;
 import io.vidmill.testing.Results;
 import io.vidmill.testing.TestMedia;
 import io.vidmill.testing.TinyClips;
@@ -58,7 +60,7 @@ class RunTest {
 
   static RunOptions options(Path out, Shard shard) {
     return new RunOptions(manifest.toString(), Manifest.Format.AUTO, null, Manifest.DEFAULT_EXTENSIONS, out, shard,
-        2, 8, 64 << 20, Duration.ofSeconds(60), 2, OpenOptions.DEFAULTS.withThreads(1), Duration.ofMillis(200),
+        TuneOptions.fixed(2, 1, 8, 64L << 20), Duration.ofSeconds(60), 2, OpenOptions.DEFAULTS.withThreads(1), Duration.ofMillis(200),
         50, Progress.Mode.OFF, Duration.ofSeconds(10), false);
   }
 
@@ -114,6 +116,32 @@ class RunTest {
   }
 
   @Test
+  void autoTuningUnderAOneCpuQuotaDecodesWithOneDecoderAndSaysWhy() throws Exception {
+    Path out = dir.resolve("out-quota");
+    RunOptions o = options(out, Shard.ALL);
+    o = new RunOptions(o.input(), o.format(), o.pathColumn(), o.extensions(), o.out(), o.shard(), TuneOptions.AUTO,
+        o.clipTimeout(), o.retries(), o.decode(), o.commitInterval(), o.partRows(), o.progress(), o.logInterval(),
+        o.profile());
+    var limits = new io.vidmill.tune.ResourceLimits(1, "cgroup v2 cpu.max 100000/100000", 2L << 30,
+        "cgroup v2 memory.max", null);
+    StringWriter log = new StringWriter();
+    Run run = new Run(o, new PrintWriter(log), new ByteArrayInputStream(new byte[0]), limits);
+    Run.Summary s = run.execute();
+    long failures = expected.values().stream().filter(v -> !v.equals("ok")).count();
+    assertEquals(expected.size() - failures, s.ok());
+    try (Results r = new Results(out)) {
+      assertEquals(expected, r.statusByKey());
+    }
+    assertThat(log.toString()).contains("tuning: auto, starting with 1 decoder x 1 thread, 8 fetches and 512 MB ahead")
+        .contains("cgroup v2 cpu.max 100000/100000");
+    var first = s.json().path("tuning").get(0);
+    assertEquals(1, first.path("workers").asInt());
+    assertEquals(512L << 20, first.path("bytes_in_flight").asLong()); // a quarter of 2 GB
+    // with one CPU there is nothing to gain from frame threads at the end either
+    assertThat(run.tuner().threadsFor(true)).isEqualTo(1);
+  }
+
+  @Test
   void shardsIntoOneOutReadAsOneTableWithEveryClipOnce() throws Exception {
     Path out = dir.resolve("out-shards");
     List<Run.Summary> summaries = new ArrayList<>();
@@ -132,7 +160,7 @@ class RunTest {
     Path out = dir.resolve("out-guard");
     run(options(out, Shard.ALL));
     RunOptions other = new RunOptions(dir.resolve("clips").toString(), Manifest.Format.AUTO, null,
-        Manifest.DEFAULT_EXTENSIONS, out, Shard.ALL, 1, 1, 1 << 20, Duration.ofSeconds(10), 0, OpenOptions.DEFAULTS,
+        Manifest.DEFAULT_EXTENSIONS, out, Shard.ALL, TuneOptions.fixed(1, 0, 1, 1 << 20), Duration.ofSeconds(10), 0, OpenOptions.DEFAULTS,
         Duration.ofSeconds(1), 10, Progress.Mode.OFF, Duration.ofSeconds(1), false);
     IOException e = assertThrows(IOException.class, () -> run(other));
     assertThat(e.getMessage()).contains("holds another run");
