@@ -115,7 +115,7 @@ class VidmillSparkTest {
   }
 
   @Test
-  void aDirectoryIsListedByItsKeysAsVidmillRunDoes() throws IOException {
+  void aDirectoryIsListedByItsKeysAsVidmillRunDoesAndBatchesCommitInTurn() throws IOException {
     Path clips = dir.resolve("tree");
     new io.vidmill.synth.SyntheticClip(64, 48, 25, 1, 5, 5, 0, 1, "mpeg4", "testsrc2", null).write(
         Files.createDirectories(clips.resolve("a/b")).resolve("one.mp4"));
@@ -127,7 +127,7 @@ class VidmillSparkTest {
     assertEquals(1, Main.run(new PrintWriter(log), new PrintWriter(log), "run", "--input", clips.toString(), "--out",
         single.toString(), "--progress", "off"), log.toString());
     Path onSpark = dir.resolve("tree-spark");
-    assertEquals(1, SparkRun.run("--input", clips.toString(), "--out", onSpark.toString()));
+    assertEquals(1, SparkRun.run("--input", clips.toString(), "--out", onSpark.toString(), "--batches", "2"));
     List<String> want = rows(spark.read().parquet(single.resolve("clips").toString()));
     assertThat(want).hasSize(3).anyMatch(r -> r.startsWith("[a/b/one.mp4," + clips.resolve("a/b/one.mp4") + ",ok,"));
     assertEquals(want, rows(spark.read().parquet(onSpark.toString())));
