@@ -148,7 +148,7 @@ public abstract class Manifest implements Iterator<ClipRef>, AutoCloseable {
   }
 
   /** A local path made absolute against the manifest's directory; URIs stay as they are. */
-  static String resolve(Path base, String pathOrUri) {
+  public static String resolve(Path base, String pathOrUri) {
     String s = pathOrUri.strip();
     if (isUri(s)) return s.startsWith("file://") ? Path.of(java.net.URI.create(s)).toString() : s;
     Path p = Path.of(s);

@@ -114,14 +114,20 @@ public final class ResultSink implements AutoCloseable {
 
   /** Result columns, then passthrough columns (renamed input_X when they clash), then extra_columns. */
   public static List<String> columnNames(List<String> passthrough) {
-    List<String> names = new ArrayList<>();
-    for (String[] c : COLUMNS) names.add(c[0]);
-    for (String p : passthrough) names.add(passthroughName(p));
-    names.add("extra_columns");
-    return names;
+    return columnTypes(passthrough).stream().map(c -> c[0]).toList();
   }
 
-  static String passthroughName(String column) {
+  /** Name and SQL type of every column of the result rows, for these passthrough columns. */
+  public static List<String[]> columnTypes(List<String> passthrough) {
+    List<String[]> types = new ArrayList<>();
+    for (String[] c : COLUMNS) types.add(c.clone());
+    for (String p : passthrough) types.add(new String[] {passthroughName(p), "VARCHAR"});
+    types.add(new String[] {"extra_columns", "VARCHAR"});
+    return types;
+  }
+
+  /** The result column a manifest column passes through as: its name, or input_NAME on a clash. */
+  public static String passthroughName(String column) {
     for (String[] c : COLUMNS) {
       if (c[0].equalsIgnoreCase(column)) return "input_" + column;
     }
@@ -130,10 +136,9 @@ public final class ResultSink implements AutoCloseable {
 
   private String createTable() {
     StringBuilder sql = new StringBuilder("CREATE TABLE pending (");
-    for (String[] c : COLUMNS) sql.append(quote(c[0])).append(' ').append(c[1]).append(", ");
-    for (String p : passthrough) sql.append(quote(passthroughName(p))).append(" VARCHAR, ");
-    sql.append("extra_columns VARCHAR)");
-    return sql.toString();
+    for (String[] c : columnTypes(passthrough)) sql.append(quote(c[0])).append(' ').append(c[1]).append(", ");
+    sql.setLength(sql.length() - 2);
+    return sql.append(')').toString();
   }
 
   private static String quote(String identifier) {
@@ -150,8 +155,12 @@ public final class ResultSink implements AutoCloseable {
     return writeNanos;
   }
 
-  public void add(ClipResult r) throws IOException {
-    long t0 = System.nanoTime();
+  /**
+   * One result row's values, in the order of {@link #columnTypes}: a String, Integer, Long,
+   * Double, Boolean, OffsetDateTime (UTC) or null each. Everything that writes result rows
+   * (this sink, the Spark integration) builds them here, so that they hold the same values.
+   */
+  public static List<Object> rowValues(ClipResult r, List<String> passthrough) throws IOException {
     ClipInfo i = r.info();
     boolean known = i.streamIndex() >= 0;
     double fps = i.avgFrameRate().known() ? i.avgFrameRate().toDouble()
@@ -199,6 +208,13 @@ public final class ResultSink implements AutoCloseable {
       for (String k : extra) o.put(k, cols.get(k));
       row.add(JSON.writeValueAsString(o));
     }
+    return row;
+  }
+
+  public void add(ClipResult r) throws IOException {
+    long t0 = System.nanoTime();
+    List<Object> row = rowValues(r, passthrough);
+    Map<String, String> cols = r.ref().columns();
     db();
     try {
       appender.beginRow();

@@ -1,0 +1,391 @@
+package io.vidmill.pipeline;
+
+import io.vidmill.ClipException;
+import io.vidmill.decode.Clip;
+import io.vidmill.decode.ClipInfo;
+import io.vidmill.decode.ClipStats;
+import io.vidmill.decode.DecodeResult;
+import io.vidmill.decode.FrameBatch;
+import io.vidmill.decode.OpenOptions;
+import io.vidmill.decode.Status;
+import io.vidmill.fetch.ByteBudget;
+import io.vidmill.fetch.FetchException;
+import io.vidmill.fetch.Fetched;
+import io.vidmill.fetch.Fetcher;
+import io.vidmill.manifest.ClipRef;
+import io.vidmill.nativelib.NativeLibrary;
+import io.vidmill.shard.ClipHash;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The fetch and decode stages of {@code vidmill run} as a library: clip references in, one
+ * {@link ClipResult} per clip out, with no journal, sink or sharding. This is what embeds
+ * vidmill in another engine (the Spark integration runs one per executor).
+ *
+ * <p>One engine per process serves any number of {@linkplain #process streams} at once: they
+ * share the native library, the fetcher (HTTP and S3 clients, the cap on bytes in flight, the
+ * buffer pool, the fetch concurrency) and a pool of {@code workers} decode threads; each stream
+ * decodes up to its own parallelism of clips at once, one native decoder each. Results come
+ * out in the order clips finish, each carrying its key. A clip that cannot be read is a result
+ * with its error code, never an exception; only a process that cannot decode at all (the native
+ * library did not load) throws.
+ */
+public final class Engine implements AutoCloseable {
+  /**
+   * @param workers decode threads of the whole engine (the most clips decoding at once, summed
+   *     over streams): the process's cores
+   * @param fetchConcurrency clips being fetched at once, summed over streams
+   * @param maxBytesInFlight cap on fetched bytes held in memory
+   * @param clipTimeout wall-clock limit per clip, fetch and decode together
+   * @param retries extra attempts after an I/O error (never after a decode error)
+   * @param decode decoder options; the timeout is replaced by what is left of clipTimeout
+   */
+  public record Options(int workers, int fetchConcurrency, long maxBytesInFlight, Duration clipTimeout,
+                        int retries, OpenOptions decode) {
+    public Options {
+      if (workers < 1 || fetchConcurrency < 1) throw new IllegalArgumentException("workers and fetch concurrency must be >= 1");
+      if (maxBytesInFlight < 1) throw new IllegalArgumentException("max bytes in flight must be >= 1");
+      if (retries < 0) throw new IllegalArgumentException("retries must be >= 0");
+      Objects.requireNonNull(clipTimeout, "clipTimeout");
+      Objects.requireNonNull(decode, "decode");
+    }
+
+    /** vidmill run's defaults for {@code workers} decode threads: one decoder thread per clip. */
+    public static Options defaults(int workers) {
+      return new Options(workers, Math.max(8, 2 * workers), 512L << 20, Duration.ofSeconds(300), 3,
+          OpenOptions.DEFAULTS.withThreads(1));
+    }
+  }
+
+  /** Handed from fetch to decode: the bytes, or why there are none. */
+  private record Work(ClipRef ref, ClipHash hash, Fetched fetched, FetchException failure, long fetchNanos,
+                      int attempts, long deadlineNanos) {}
+
+  private static final Work END = new Work(null, null, null, null, 0, 0, 0);
+
+  private final Options o;
+  private final Fetcher fetcher;
+  private final Semaphore fetchSlots;
+  private final ExecutorService decoders;
+  private final ExecutorService fetchers;
+  private final RunStats stats = new RunStats();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  public Engine(Options options) {
+    this.o = Objects.requireNonNull(options, "options");
+    this.fetcher = new Fetcher(new ByteBudget(o.maxBytesInFlight()), o.clipTimeout());
+    this.fetchSlots = new Semaphore(o.fetchConcurrency());
+    AtomicInteger n = new AtomicInteger();
+    this.decoders = Executors.newFixedThreadPool(o.workers(),
+        r -> Thread.ofPlatform().daemon().name("vidmill-decode-" + n.getAndIncrement()).unstarted(r));
+    this.fetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("vidmill-fetch-", 0).factory());
+  }
+
+  public Options options() {
+    return o;
+  }
+
+  /** Counters over every stream of this engine (clips, frames, bytes, time per stage). */
+  public RunStats stats() {
+    return stats;
+  }
+
+  /** Fetched bytes held in memory now, over all streams (0 once every stream is done or closed). */
+  public long bytesInFlight() {
+    return fetcher.budget().used();
+  }
+
+  /**
+   * Fetches and decodes every clip of {@code refs}, at most {@code parallelism} of them
+   * decoding at once (capped by the engine's workers). {@code refs} is only ever read by the
+   * thread that calls the returned iterator, as the results are taken: input that needs its
+   * own thread (Spark's partition iterators do) stays there. Close the stream when done with
+   * it early; a stream read to its end closes itself.
+   */
+  public Stream process(Iterator<ClipRef> refs, int parallelism) {
+    return process(refs, parallelism, List.of());
+  }
+
+  /**
+   * As {@link #process(Iterator, int)}, with the accelerators the scheduler gave this caller
+   * (e.g. a Spark task's GPU addresses): a hint for the GPU path, which will decode on them.
+   * Until that path exists every clip decodes on the CPU ({@code backend} = cpu).
+   */
+  public Stream process(Iterator<ClipRef> refs, int parallelism, List<String> devices) {
+    if (closed.get()) throw new IllegalStateException("the engine is closed");
+    return new Stream(refs, Math.max(1, Math.min(parallelism, o.workers())), List.copyOf(devices));
+  }
+
+  /** One caller's clips: an iterator over their results, in the order they finish. */
+  public final class Stream implements Iterator<ClipResult>, AutoCloseable {
+    private final Iterator<ClipRef> refs;
+    private final int parallelism;
+    private final List<String> devices;
+    private final int maxInFlight;
+    private final BlockingQueue<Work> decodeQueue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<ClipResult> results = new LinkedBlockingQueue<>();
+    private final AtomicInteger untaken = new AtomicInteger();
+    private final AtomicReference<Throwable> fatal = new AtomicReference<>();
+    // the decode loops end on an END each, queued after the last hand-over (or at cancel)
+    private final Object handOver = new Object();
+    private int fetching;             // guarded by handOver
+    private boolean endsQueued;       // guarded by handOver
+    private volatile boolean inputDone;
+    private volatile boolean cancelled;
+    private boolean started;
+    private long submitted;
+    private long returned;
+    private ClipResult next;
+
+    private Stream(Iterator<ClipRef> refs, int parallelism, List<String> devices) {
+      this.refs = Objects.requireNonNull(refs, "refs");
+      this.parallelism = parallelism;
+      this.devices = devices;
+      // enough fetched ahead that a decoder never waits for storage, as in vidmill run: fetches
+      // in progress plus a queue of two clips per decoder
+      this.maxInFlight = Math.max(8, 2 * parallelism) + 3 * parallelism;
+    }
+
+    /** Clips of this stream decoding at once. */
+    public int parallelism() {
+      return parallelism;
+    }
+
+    /** The accelerators this stream was given (a hint; see {@link Engine#process(Iterator, int, List)}). */
+    public List<String> devices() {
+      return devices;
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (next != null) return true;
+      if (cancelled && submitted == returned) return false;
+      if (!started) start();
+      while (!inputDone && submitted - returned < maxInFlight && fatal.get() == null) {
+        if (refs.hasNext()) {
+          submit(refs.next());
+        } else {
+          synchronized (handOver) {
+            inputDone = true;
+            queueEndsIfDone();
+          }
+        }
+      }
+      if (submitted == returned) {
+        close();
+        return false;
+      }
+      try {
+        while ((next = results.poll(100, TimeUnit.MILLISECONDS)) == null) {
+          if (fatal.get() != null) break;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        close();
+        throw new IllegalStateException("interrupted while waiting for clip results", e);
+      }
+      Throwable f = fatal.get();
+      if (next == null && f != null) {
+        close();
+        throw new IllegalStateException("vidmill cannot decode in this process: " + f.getMessage(), f);
+      }
+      returned++;
+      return true;
+    }
+
+    @Override
+    public ClipResult next() {
+      if (!hasNext()) throw new NoSuchElementException();
+      ClipResult r = next;
+      next = null;
+      return r;
+    }
+
+    private void start() {
+      started = true;
+      for (int i = 0; i < parallelism; i++) decoders.execute(this::decodeLoop);
+    }
+
+    private void submit(ClipRef ref) {
+      submitted++;
+      untaken.incrementAndGet();
+      synchronized (handOver) {
+        fetching++;
+      }
+      ClipHash hash = ClipHash.of(ref.key());
+      fetchers.execute(() -> {
+        Work w;
+        try {
+          fetchSlots.acquire();
+          try {
+            w = fetch(ref, hash);
+          } finally {
+            fetchSlots.release();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          w = new Work(ref, hash, null, new FetchException(Status.IO, "interrupted", false, e), 0, 1, 0);
+        }
+        synchronized (handOver) {
+          fetching--;
+          if (!cancelled) {
+            decodeQueue.add(w);
+            queueEndsIfDone();
+            return;
+          }
+        }
+        if (w.fetched() != null) w.fetched().close(); // nobody will decode it
+      });
+    }
+
+    /** Holds handOver. */
+    private void queueEndsIfDone() {
+      if (started && !endsQueued && (cancelled || inputDone && fetching == 0)) {
+        endsQueued = true;
+        for (int i = 0; i < parallelism; i++) decodeQueue.add(END);
+      }
+    }
+
+    private void decodeLoop() {
+      try {
+        // libvidmill may still be loading: fetches get going meanwhile, the decoders wait here
+        NativeLibrary.requireAvailable();
+      } catch (RuntimeException e) {
+        fatal.compareAndSet(null, e);
+        return;
+      }
+      try (FrameBatch batch = FrameBatch.allocate(32)) {
+        while (true) {
+          Work w = decodeQueue.take();
+          if (w == END) return;
+          boolean last = untaken.decrementAndGet() == 0 && inputDone;
+          ClipResult r;
+          try {
+            r = cancelled ? null : decode(w, batch, last);
+          } catch (RuntimeException | Error e) {
+            // a bug, not the clip's fault: recorded against the clip, and the others go on
+            r = result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0);
+          } finally {
+            if (w.fetched() != null) w.fetched().close();
+          }
+          if (r != null) {
+            stats.record(r);
+            results.add(r);
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException | Error e) {
+        fatal.compareAndSet(null, e); // e.g. a frame batch could not be allocated
+      }
+    }
+
+    private ClipResult decode(Work w, FrameBatch batch, boolean lastClips) {
+      if (w.failure() != null) {
+        return result(w, w.failure().status(), w.failure().getMessage(), ClipInfo.UNKNOWN, null, 0, 0);
+      }
+      long start = System.nanoTime();
+      long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start);
+      if (left <= 0) {
+        return result(w, Status.TIMEOUT, "the clip's time limit passed while it was being fetched",
+            ClipInfo.UNKNOWN, null, 0, 0);
+      }
+      OpenOptions options = o.decode().withTimeout(Duration.ofMillis(left));
+      if (options.threads() == 1 && parallelism > 1 && lastClips) {
+        // the end of the stream: no clip will follow this one onto a core that falls idle, so
+        // let FFmpeg's frame threads use it (same frames; the tail finishes sooner)
+        options = options.withThreads(Math.min(parallelism, 8));
+      }
+      try (Clip clip = Clip.open(w.fetched().source(), options)) {
+        DecodeResult d = clip.decodeAll(batch, f -> {});
+        return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start);
+      } catch (ClipException e) {
+        return result(w, e.status(), e.detail(), e.info(), null, 0, System.nanoTime() - start);
+      }
+    }
+
+    /**
+     * Ends the stream, early or not: no more input is read, clips not yet decoded are dropped
+     * and their memory given back; the decode threads go back to the engine.
+     */
+    @Override
+    public void close() {
+      synchronized (handOver) {
+        if (cancelled) return;
+        cancelled = true;
+        inputDone = true;
+        queueEndsIfDone();
+      }
+      returned = submitted; // what is still in flight is dropped
+      results.clear();
+    }
+  }
+
+  private Work fetch(ClipRef ref, ClipHash hash) {
+    long start = System.nanoTime();
+    long deadline = start + o.clipTimeout().toNanos();
+    int attempt = 0;
+    while (true) {
+      attempt++;
+      try {
+        Fetched f = fetcher.fetch(ref.uri(), deadline);
+        stats.bytes.add(f.bytes());
+        return new Work(ref, hash, f, null, System.nanoTime() - start, attempt, deadline);
+      } catch (FetchException e) {
+        long backoff = Math.min(8000, 250L << Math.min(attempt - 1, 5));
+        backoff += ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+        if (!e.retryable() || attempt > o.retries() || System.nanoTime() + backoff * 1_000_000 > deadline) {
+          return new Work(ref, hash, null, e, System.nanoTime() - start, attempt, deadline);
+        }
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return new Work(ref, hash, null, e, System.nanoTime() - start, attempt, deadline);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new Work(ref, hash, null, new FetchException(Status.IO, "interrupted", false, e),
+            System.nanoTime() - start, attempt, deadline);
+      }
+    }
+  }
+
+  private ClipResult result(Work w, Status status, String error, ClipInfo info, ClipStats s, long frames,
+                            long decodeStageNanos) {
+    return new ClipResult(w.ref(), w.hash(), status, error, info, frames, s == null ? 0 : s.decodeErrors(),
+        s == null ? 0 : s.bytesRead(), w.fetchNanos(), s == null ? decodeStageNanos : s.openNanos(),
+        s == null ? 0 : s.demuxNanos(), s == null ? 0 : s.decodeNanos(), s == null ? 0 : s.outputNanos(),
+        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s == null ? o.decode().threads() : s.threads(),
+        Instant.now());
+  }
+
+  /** Stops the decode threads after the clips they hold; streams still open get no more results. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) return;
+    decoders.shutdownNow();
+    fetchers.shutdownNow();
+    try {
+      decoders.awaitTermination(o.clipTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    fetcher.close();
+  }
+}
