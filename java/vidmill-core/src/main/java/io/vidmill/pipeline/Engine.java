@@ -1,22 +1,16 @@
 package io.vidmill.pipeline;
 
-import io.vidmill.ClipException;
-import io.vidmill.decode.Clip;
 import io.vidmill.decode.ClipInfo;
-import io.vidmill.decode.ClipStats;
-import io.vidmill.decode.DecodeResult;
 import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
-import io.vidmill.fetch.FetchException;
 import io.vidmill.fetch.Fetched;
 import io.vidmill.fetch.Fetcher;
 import io.vidmill.manifest.ClipRef;
 import io.vidmill.nativelib.NativeLibrary;
 import io.vidmill.shard.ClipHash;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -26,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,11 +65,7 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** Handed from fetch to decode: the bytes, or why there are none. */
-  private record Work(ClipRef ref, ClipHash hash, Fetched fetched, FetchException failure, long fetchNanos,
-                      int attempts, long deadlineNanos) {}
-
-  private static final Work END = new Work(null, null, null, null, 0, 0, 0);
+  private static final ClipTask.Work END = ClipTask.END;
 
   private final Options o;
   private final Fetcher fetcher;
@@ -137,7 +126,7 @@ public final class Engine implements AutoCloseable {
     private final int parallelism;
     private final List<String> devices;
     private final int maxInFlight;
-    private final BlockingQueue<Work> decodeQueue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<ClipTask.Work> decodeQueue = new LinkedBlockingQueue<>();
     private final BlockingQueue<ClipResult> results = new LinkedBlockingQueue<>();
     private final AtomicInteger untaken = new AtomicInteger();
     private final AtomicReference<Throwable> fatal = new AtomicReference<>();
@@ -229,17 +218,17 @@ public final class Engine implements AutoCloseable {
       }
       ClipHash hash = ClipHash.of(ref.key());
       fetchers.execute(() -> {
-        Work w;
+        ClipTask.Work w;
         try {
           fetchSlots.acquire();
           try {
-            w = fetch(ref, hash);
+            w = ClipTask.fetch(ref, hash, fetcher, o.clipTimeout(), o.retries(), stats);
           } finally {
             fetchSlots.release();
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          w = new Work(ref, hash, null, new FetchException(Status.IO, "interrupted", false, e), 0, 1, 0);
+          w = ClipTask.interrupted(ref, hash, e, 0, 1, 0);
         }
         synchronized (handOver) {
           fetching--;
@@ -271,15 +260,19 @@ public final class Engine implements AutoCloseable {
       }
       try (FrameBatch batch = FrameBatch.allocate(32)) {
         while (true) {
-          Work w = decodeQueue.take();
+          ClipTask.Work w = decodeQueue.take();
           if (w == END) return;
           boolean last = untaken.decrementAndGet() == 0 && inputDone;
           ClipResult r;
           try {
-            r = cancelled ? null : decode(w, batch, last);
+            // the end of the stream: no clip will follow this one onto a core that falls idle,
+            // so FFmpeg's frame threads may use it (same frames; the tail finishes sooner)
+            int threads = o.decode().threads() == 1 && parallelism > 1 && last ? Math.min(parallelism, 8)
+                : o.decode().threads();
+            r = cancelled ? null : ClipTask.decode(w, batch, o.decode(), threads);
           } catch (RuntimeException | Error e) {
             // a bug, not the clip's fault: recorded against the clip, and the others go on
-            r = result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0);
+            r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);
           } finally {
             if (w.fetched() != null) w.fetched().close();
           }
@@ -292,30 +285,6 @@ public final class Engine implements AutoCloseable {
         Thread.currentThread().interrupt();
       } catch (RuntimeException | Error e) {
         fatal.compareAndSet(null, e); // e.g. a frame batch could not be allocated
-      }
-    }
-
-    private ClipResult decode(Work w, FrameBatch batch, boolean lastClips) {
-      if (w.failure() != null) {
-        return result(w, w.failure().status(), w.failure().getMessage(), ClipInfo.UNKNOWN, null, 0, 0);
-      }
-      long start = System.nanoTime();
-      long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start);
-      if (left <= 0) {
-        return result(w, Status.TIMEOUT, "the clip's time limit passed while it was being fetched",
-            ClipInfo.UNKNOWN, null, 0, 0);
-      }
-      OpenOptions options = o.decode().withTimeout(Duration.ofMillis(left));
-      if (options.threads() == 1 && parallelism > 1 && lastClips) {
-        // the end of the stream: no clip will follow this one onto a core that falls idle, so
-        // let FFmpeg's frame threads use it (same frames; the tail finishes sooner)
-        options = options.withThreads(Math.min(parallelism, 8));
-      }
-      try (Clip clip = Clip.open(w.fetched().source(), options)) {
-        DecodeResult d = clip.decodeAll(batch, f -> {});
-        return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start);
-      } catch (ClipException e) {
-        return result(w, e.status(), e.detail(), e.info(), null, 0, System.nanoTime() - start);
       }
     }
 
@@ -334,45 +303,6 @@ public final class Engine implements AutoCloseable {
       returned = submitted; // what is still in flight is dropped
       results.clear();
     }
-  }
-
-  private Work fetch(ClipRef ref, ClipHash hash) {
-    long start = System.nanoTime();
-    long deadline = start + o.clipTimeout().toNanos();
-    int attempt = 0;
-    while (true) {
-      attempt++;
-      try {
-        Fetched f = fetcher.fetch(ref.uri(), deadline);
-        stats.bytes.add(f.bytes());
-        return new Work(ref, hash, f, null, System.nanoTime() - start, attempt, deadline);
-      } catch (FetchException e) {
-        long backoff = Math.min(8000, 250L << Math.min(attempt - 1, 5));
-        backoff += ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
-        if (!e.retryable() || attempt > o.retries() || System.nanoTime() + backoff * 1_000_000 > deadline) {
-          return new Work(ref, hash, null, e, System.nanoTime() - start, attempt, deadline);
-        }
-        try {
-          Thread.sleep(backoff);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return new Work(ref, hash, null, e, System.nanoTime() - start, attempt, deadline);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return new Work(ref, hash, null, new FetchException(Status.IO, "interrupted", false, e),
-            System.nanoTime() - start, attempt, deadline);
-      }
-    }
-  }
-
-  private ClipResult result(Work w, Status status, String error, ClipInfo info, ClipStats s, long frames,
-                            long decodeStageNanos) {
-    return new ClipResult(w.ref(), w.hash(), status, error, info, frames, s == null ? 0 : s.decodeErrors(),
-        s == null ? 0 : s.bytesRead(), w.fetchNanos(), s == null ? decodeStageNanos : s.openNanos(),
-        s == null ? 0 : s.demuxNanos(), s == null ? 0 : s.decodeNanos(), s == null ? 0 : s.outputNanos(),
-        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s == null ? o.decode().threads() : s.threads(),
-        Instant.now());
   }
 
   /** Stops the decode threads after the clips they hold; streams still open get no more results. */

@@ -3,17 +3,10 @@ package io.vidmill.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vidmill.ClipException;
-import io.vidmill.decode.Clip;
 import io.vidmill.decode.ClipInfo;
-import io.vidmill.decode.ClipStats;
-import io.vidmill.decode.DecodeResult;
 import io.vidmill.decode.FrameBatch;
-import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
-import io.vidmill.fetch.FetchException;
-import io.vidmill.fetch.Fetched;
 import io.vidmill.fetch.Fetcher;
 import io.vidmill.journal.DoneSet;
 import io.vidmill.journal.Journal;
@@ -31,7 +24,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +32,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,13 +55,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * keys).
  */
 public final class Run {
+  private static final ClipTask.Work END = ClipTask.END;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Handed from fetch to decode: the bytes, or why there are none. */
-  private record Work(ClipRef ref, ClipHash hash, Fetched fetched, FetchException failure, long fetchNanos,
-                      int attempts, long deadlineNanos) {}
-
-  private static final Work END = new Work(null, null, null, null, 0, 0, 0);
   private static final ClipResult SINK_END = new ClipResult(new ClipRef("", "", null), null, Status.OK, "",
       ClipInfo.UNKNOWN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, Instant.EPOCH);
 
@@ -220,7 +207,7 @@ public final class Run {
 
   private void process(ClipRef first, Manifest manifest, DoneSet done, Fetcher fetcher, ResultSink sink)
       throws InterruptedException {
-    BlockingQueue<Work> decodeQueue = new ArrayBlockingQueue<>(tuner.maxWorkers() * 2);
+    BlockingQueue<ClipTask.Work> decodeQueue = new ArrayBlockingQueue<>(tuner.maxWorkers() * 2);
     BlockingQueue<ClipResult> sinkQueue = new ArrayBlockingQueue<>(1024);
     DoneSet thisRun = new DoneSet();
 
@@ -248,7 +235,7 @@ public final class Run {
           untaken.incrementAndGet();
           ClipRef clip = ref;
           fetchers.submit(() -> {
-            Work w = fetch(clip, hash, fetcher);
+            ClipTask.Work w = ClipTask.fetch(clip, hash, fetcher, o.clipTimeout(), o.retries(), stats);
             try {
               decodeQueue.put(w);
             } catch (InterruptedException e) {
@@ -323,38 +310,7 @@ public final class Run {
     return memoryProbe.memoryUsed();
   }
 
-  private Work fetch(ClipRef ref, ClipHash hash, Fetcher fetcher) {
-    long start = System.nanoTime();
-    long deadline = start + o.clipTimeout().toNanos();
-    int attempt = 0;
-    while (true) {
-      attempt++;
-      try {
-        Fetched f = fetcher.fetch(ref.uri(), deadline);
-        stats.bytes.add(f.bytes());
-        return new Work(ref, hash, f, null, System.nanoTime() - start, attempt, deadline);
-      } catch (FetchException e) {
-        long backoff = Math.min(8000, 250L << Math.min(attempt - 1, 5));
-        backoff += ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
-        if (!e.retryable() || attempt > o.retries()
-            || System.nanoTime() + backoff * 1_000_000 > deadline) {
-          return new Work(ref, hash, null, e, System.nanoTime() - start, attempt, deadline);
-        }
-        try {
-          Thread.sleep(backoff);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return new Work(ref, hash, null, e, System.nanoTime() - start, attempt, deadline);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return new Work(ref, hash, null, new FetchException(Status.IO, "interrupted", false, e),
-            System.nanoTime() - start, attempt, deadline);
-      }
-    }
-  }
-
-  private void decodeLoop(int index, BlockingQueue<Work> in, BlockingQueue<ClipResult> results) {
+  private void decodeLoop(int index, BlockingQueue<ClipTask.Work> in, BlockingQueue<ClipResult> results) {
     // libvidmill may still be loading (it loads beside the command line parsing): the
     // manifest and the fetches get going meanwhile, the decoders wait here
     try {
@@ -371,7 +327,7 @@ public final class Run {
         activeWorkers.await(index);
         long waitStart = System.nanoTime();
         waitingSince.set(index, waitStart);
-        Work w;
+        ClipTask.Work w;
         try {
           w = in.take();
         } finally {
@@ -383,10 +339,10 @@ public final class Run {
         boolean last = untaken.decrementAndGet() == 0 && manifestDone;
         ClipResult r;
         try {
-          r = decode(w, batch, tuner.threadsFor(last));
+          r = ClipTask.decode(w, batch, o.decode(), tuner.threadsFor(last));
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
-          r = result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0);
+          r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);
         } finally {
           if (w.fetched() != null) w.fetched().close();
         }
@@ -401,42 +357,14 @@ public final class Run {
   }
 
   /** After a fatal error: release what arrives until the end, recording nothing. */
-  private static void drain(BlockingQueue<Work> in, BlockingQueue<ClipResult> results) {
+  private static void drain(BlockingQueue<ClipTask.Work> in, BlockingQueue<ClipResult> results) {
     try {
-      for (Work w; (w = in.take()) != END; ) {
+      for (ClipTask.Work w; (w = in.take()) != END; ) {
         if (w.fetched() != null) w.fetched().close();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private ClipResult decode(Work w, FrameBatch batch, int threads) {
-    if (w.failure() != null) {
-      return result(w, w.failure().status(), w.failure().getMessage(), ClipInfo.UNKNOWN, null, 0, 0);
-    }
-    long start = System.nanoTime();
-    long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start);
-    if (left <= 0) {
-      return result(w, Status.TIMEOUT, "the clip's time limit passed while it was being fetched",
-          ClipInfo.UNKNOWN, null, 0, 0);
-    }
-    OpenOptions options = o.decode().withTimeout(Duration.ofMillis(left)).withThreads(threads);
-    try (Clip clip = Clip.open(w.fetched().source(), options)) {
-      DecodeResult d = clip.decodeAll(batch, f -> {});
-      return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start);
-    } catch (ClipException e) {
-      return result(w, e.status(), e.detail(), e.info(), null, 0, System.nanoTime() - start);
-    }
-  }
-
-  private ClipResult result(Work w, Status status, String error, ClipInfo info, ClipStats s, long frames,
-                            long decodeStageNanos) {
-    return new ClipResult(w.ref(), w.hash(), status, error, info, frames, s == null ? 0 : s.decodeErrors(),
-        s == null ? 0 : s.bytesRead(), w.fetchNanos(), s == null ? decodeStageNanos : s.openNanos(),
-        s == null ? 0 : s.demuxNanos(), s == null ? 0 : s.decodeNanos(), s == null ? 0 : s.outputNanos(),
-        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s == null ? tuner.settings().threads() : s.threads(),
-        Instant.now());
   }
 
   private void sinkLoop(BlockingQueue<ClipResult> in, ResultSink sink) {

@@ -78,7 +78,8 @@ class EngineTest {
   void givesTheResultsOfVidmillRun() throws Exception {
     Path out = dir.resolve("run");
     RunOptions o = new RunOptions(manifest.toString(), Manifest.Format.AUTO, null, Manifest.DEFAULT_EXTENSIONS, out,
-        Shard.ALL, 2, 8, 8 << 20, Duration.ofSeconds(60), 1, OpenOptions.DEFAULTS.withThreads(1),
+        Shard.ALL, io.vidmill.tune.TuneOptions.fixed(2, 1, 8, 8L << 20), Duration.ofSeconds(60), 1,
+        OpenOptions.DEFAULTS.withThreads(1),
         Duration.ofSeconds(30), 1000, Progress.Mode.OFF, Duration.ofSeconds(10), false);
     new Run(o, new PrintWriter(new StringWriter()), new ByteArrayInputStream(new byte[0])).execute();
     Map<String, String> fromRun = new HashMap<>();
