@@ -35,6 +35,11 @@ class RunResumeTest {
     }
   }
 
+  private static long journalBytes(Path out) throws java.io.IOException {
+    Path journal = out.resolve("journal");
+    return Files.exists(journal) ? Files.size(journal) : 0;
+  }
+
   @Test
   void killedAtRandomMomentsThenResumedEveryClipExactlyOnce() throws Exception {
     // thousands of small clips, some broken ones among them
@@ -82,8 +87,14 @@ class RunResumeTest {
       boolean last = kills >= 6;
       if (!last) {
         // kill at a random moment once this attempt is decoding (its first progress line),
-        // whatever the machine's speed: within its first commits, or between them
+        // whatever the machine's speed: within its first commits, or between them; every
+        // other kill waits for this attempt's first commit, so that resuming is exercised
+        // even where starting up takes longer than the random delays
+        long journalBefore = Math.max(4, journalBytes(out)); // a new journal holds its 4-byte magic
         while (p.isAlive() && progressLines(log) == linesBefore) Thread.sleep(20);
+        if (attempt % 2 == 1) {
+          while (p.isAlive() && journalBytes(out) <= journalBefore) Thread.sleep(10);
+        }
         if (!p.waitFor(random.nextInt(1200), TimeUnit.MILLISECONDS)) {
           p.destroyForcibly(); // SIGKILL
           p.waitFor();
