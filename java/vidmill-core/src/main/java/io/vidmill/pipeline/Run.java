@@ -32,8 +32,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -43,6 +45,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * {@code vidmill run}: every clip of a manifest (this shard's part of it) fetched, decoded and
@@ -86,6 +89,13 @@ public final class Run {
   // what the decoders need to know to spend idle cores on the last clips of a run
   private volatile boolean manifestDone;
   private final java.util.concurrent.atomic.AtomicInteger untaken = new java.util.concurrent.atomic.AtomicInteger();
+  // what the run is set to now, for the timeline and the metrics: the options until a tuner
+  // installs its own view (settings(Supplier))
+  private volatile Supplier<Map<String, Number>> settings = this::fixedSettings;
+  // the queues of the running pipeline, for queueDepths(); null before and after
+  private volatile BlockingQueue<?> decodeQueueNow;
+  private volatile BlockingQueue<?> sinkQueueNow;
+  private volatile Fetcher fetcherNow;
 
   public Run(RunOptions options, PrintWriter out, InputStream stdin) {
     this.o = options;
@@ -95,6 +105,46 @@ public final class Run {
 
   public RunStats stats() {
     return stats;
+  }
+
+  /**
+   * What the run is set to now: {@code workers} (clips decoded at once), {@code decoder_threads}
+   * (per clip; 0 = FFmpeg's choice), {@code fetch_concurrency}, {@code max_bytes_in_flight}.
+   * Sampled into the timeline every second and served as metrics.
+   */
+  public Map<String, Number> settings() {
+    return settings.get();
+  }
+
+  /** Replaces where {@link #settings()} comes from: a tuner that changes them during the run reports them here. */
+  public void settings(Supplier<Map<String, Number>> current) {
+    this.settings = current;
+  }
+
+  private Map<String, Number> fixedSettings() {
+    Map<String, Number> m = new LinkedHashMap<>();
+    m.put("workers", o.workers());
+    m.put("decoder_threads", o.decode().threads());
+    m.put("fetch_concurrency", o.fetchConcurrency());
+    m.put("max_bytes_in_flight", o.maxBytesInFlight());
+    return m;
+  }
+
+  /**
+   * How full the pipeline is now: clips being fetched, waiting for a decoder, being decoded,
+   * waiting for the sink, and the fetched bytes held in memory.
+   */
+  public Map<String, Number> queueDepths() {
+    BlockingQueue<?> d = decodeQueueNow;
+    BlockingQueue<?> k = sinkQueueNow;
+    Fetcher f = fetcherNow;
+    Map<String, Number> m = new LinkedHashMap<>();
+    m.put("fetching", stats.fetching.get());
+    m.put("decode_queue", d == null ? 0 : d.size());
+    m.put("decoding", stats.decoding.get());
+    m.put("sink_queue", k == null ? 0 : k.size());
+    m.put("bytes_in_flight", f == null ? 0 : f.budget().used());
+    return m;
   }
 
   public Summary execute() throws IOException, InterruptedException {
@@ -130,8 +180,13 @@ public final class Run {
              Fetcher fetcher = new Fetcher(new ByteBudget(o.maxBytesInFlight()), o.clipTimeout())) {
           AtomicLong total = new AtomicLong(-1);
           startCounting(total);
-          try (Progress progress = new Progress(o.progress(), o.logInterval(), out, stats, total::get)) {
+          fetcherNow = fetcher;
+          try (Progress progress = new Progress(o.progress(), o.logInterval(), out, stats, total::get);
+               Timeline timeline = Timeline.start(dir.timeline, o.shard().label(), stats, this::settings,
+                   this::queueDepths)) {
             process(first, manifest, state.done(), fetcher, sink);
+          } finally {
+            fetcherNow = null;
           }
           if (fatal.get() != null) throw new IOException("the run stopped: " + fatal.get().getMessage(), fatal.get());
           // a run done in one attempt knows its totals; after a resume, the output files do
@@ -191,6 +246,8 @@ public final class Run {
     BlockingQueue<ClipResult> sinkQueue = new ArrayBlockingQueue<>(1024);
     Semaphore fetchSlots = new Semaphore(o.fetchConcurrency());
     DoneSet thisRun = new DoneSet();
+    decodeQueueNow = decodeQueue;
+    sinkQueueNow = sinkQueue;
 
     Thread sinkThread = Thread.ofPlatform().name("vidmill-sink").start(() -> sinkLoop(sinkQueue, sink));
     List<Thread> workers = new ArrayList<>();
@@ -211,6 +268,7 @@ public final class Run {
         } else {
           fetchSlots.acquire();
           untaken.incrementAndGet();
+          stats.fetching.incrementAndGet();
           ClipRef clip = ref;
           fetchers.submit(() -> {
             Work w = fetch(clip, hash, fetcher);
@@ -219,6 +277,7 @@ public final class Run {
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
             } finally {
+              stats.fetching.decrementAndGet();
               fetchSlots.release();
             }
           });
@@ -236,6 +295,8 @@ public final class Run {
     for (Thread t : workers) t.join();
     sinkQueue.put(SINK_END);
     sinkThread.join();
+    decodeQueueNow = null;
+    sinkQueueNow = null;
   }
 
   private Work fetch(ClipRef ref, ClipHash hash, Fetcher fetcher) {
@@ -287,12 +348,14 @@ public final class Run {
         if (w == END) return;
         boolean last = untaken.decrementAndGet() == 0 && manifestDone;
         ClipResult r;
+        stats.decoding.incrementAndGet();
         try {
           r = decode(w, batch, last);
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
           r = result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0);
         } finally {
+          stats.decoding.decrementAndGet();
           if (w.fetched() != null) w.fetched().close();
         }
         stats.record(r);
