@@ -166,6 +166,17 @@ class ReportBrowserTest {
     assertThat(problems(browser.console())).isEmpty();
   }
 
+  @Test
+  void aRunWithoutResultsYetDrawsWithoutErrors() throws Exception {
+    Path fresh = Files.createDirectories(dir.resolve("fresh"));
+    Files.writeString(fresh.resolve("run.json"), "{\"vidmill_run\": 1, \"input\": \"m.txt\", \"shards\": 3}");
+    browser.open(Report.write(fresh, Report.Options.DEFAULTS));
+    assertThat(problems(browser.console())).isEmpty();
+    assertEquals(0, number("return +document.querySelector('[data-metric=clips]').dataset.value"));
+    assertThat(browser.js("return document.querySelector('.status-pill').textContent")).isEqualTo("in progress");
+    assertThat(browser.js("return document.querySelector('#failures .empty').textContent")).isEqualTo("No clips yet.");
+  }
+
   /** A 192×108 JPEG with the clip's key written on it, as a thumbnailer would make. */
   static byte[] jpeg(String key, int width) throws IOException {
     BufferedImage img = new BufferedImage(width, width * 9 / 16, BufferedImage.TYPE_INT_RGB);

@@ -23,6 +23,7 @@ import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import io.vidmill.pipeline.ClipResult;
 import io.vidmill.pipeline.Run;
 import io.vidmill.pipeline.RunStats;
+import io.vidmill.shard.Shard;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -222,6 +223,11 @@ public final class RunMetrics implements AutoCloseable {
     }
   }
 
+  /** The metrics file of a shard: OUT/metrics.json, or OUT/metrics-00003-of-00016.json. */
+  public static Path file(Path out, Shard shard) {
+    return out.resolve("metrics" + shard.fileSuffix() + ".json");
+  }
+
   /** Writes {@link #toJson()} to {@code file}, atomically (a reader sees the old file or the new one). */
   public void writeJson(Path file) throws IOException {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -261,10 +267,5 @@ public final class RunMetrics implements AutoCloseable {
       }
       return lowerBound;
     }
-  }
-
-  /** The metrics file of a shard: OUT/metrics.json, or OUT/metrics-00003-of-00016.json. */
-  public static Path file(Path out, io.vidmill.shard.Shard shard) {
-    return out.resolve("metrics" + shard.fileSuffix() + ".json");
   }
 }

@@ -39,6 +39,7 @@ final class ReportData {
   private static final double[] SIZE_EDGES = {1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8,
       2e8, 5e8, 1e9, 2e9, 5e9, 1e10};
   private static final Pattern PART_SHARD = Pattern.compile("part-(\\d+)-of-(\\d+)-\\d+\\.parquet$");
+  private static final Pattern SHARD_SUFFIX = Pattern.compile("^-(\\d+)-of-(\\d+)$");
 
   private final Path out;
   private final Report.Options options;
@@ -468,7 +469,7 @@ final class ReportData {
     if (!name.endsWith(ext)) return -1;
     String mid = name.substring(base.length(), name.length() - ext.length());
     if (mid.isEmpty()) return count == 1 ? 0 : -1;
-    Matcher m = Pattern.compile("^-(\\d+)-of-(\\d+)$").matcher(mid);
+    Matcher m = SHARD_SUFFIX.matcher(mid);
     return m.matches() && Integer.parseInt(m.group(2)) == count ? Integer.parseInt(m.group(1)) : -1;
   }
 

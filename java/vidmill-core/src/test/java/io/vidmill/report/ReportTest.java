@@ -228,6 +228,18 @@ class ReportTest {
   }
 
   @Test
+  void aRunWithoutClipsYetStillHasAPage() throws Exception {
+    Path fresh = Files.createDirectories(dir.resolve("fresh"));
+    Files.writeString(fresh.resolve("run.json"), "{\"vidmill_run\": 1, \"input\": \"m.txt\", \"shards\": 4}");
+    JsonNode d = dataOf(Files.readString(Report.write(fresh, Report.Options.DEFAULTS)));
+    assertEquals(0, d.path("totals").path("clips").asLong());
+    assertEquals(0, d.path("shards").path("complete").asInt());
+    assertEquals(4, d.path("shards").path("count").asInt());
+    assertThat(d.path("timeline").isNull()).isTrue();
+    assertEquals(0, d.path("throughput").path("t").size());
+  }
+
+  @Test
   void anOutWithoutARunIsRefused() throws Exception {
     Path empty = Files.createDirectories(dir.resolve("empty"));
     assertThat(assertThrows(IOException.class, () -> Report.write(empty, Report.Options.DEFAULTS)).getMessage())
