@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         DemoCommand.class,
         RunCommand.class,
+        ReportCommand.class,
         ProbeCommand.class,
         FrameMd5Command.class,
         BenchCommand.class,

@@ -108,6 +108,18 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Print where the time went, per stage.")
   boolean profile;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "Serve Prometheus metrics on http://HOST:PORT/metrics while the run goes (0: any free port, printed).")
+  Integer metricsPort;
+
+  @Option(names = "--metrics-host", paramLabel = "ADDRESS",
+      description = "The address the metrics server listens on (default: 0.0.0.0, every interface).")
+  String metricsHost = "0.0.0.0";
+
+  @Option(names = "--report", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Write OUT/report.html when the run ends (default; --no-report leaves it out).")
+  boolean report = true;
+
   @Mixin DecodeOptions decode;
 
   @Override
@@ -120,11 +132,16 @@ final class RunCommand implements Callable<Integer> {
     RunOptions options = options(err);
     Run run = new Run(options, out, System.in);
     Run.Summary s;
-    try {
+    String written; // where the report went, said after the summary
+    try (RunOutputs outputs = RunOutputs.start(run, options, metricsHost, metricsPort, out)) {
       s = run.execute();
+      written = outputs.finish(s, report, err);
     } catch (ManifestException e) {
       err.println("FATAL the manifest cannot be read: " + e.getMessage());
       return Main.EXIT_FATAL;
+    } catch (RunOutputs.MetricsPortException e) {
+      err.println("ERROR " + e.getMessage());
+      return Main.EXIT_USAGE;
     } catch (java.io.IOException e) {
       if (!Main.requireNative(err)) return Main.EXIT_FATAL; // the root cause, with every loading step
       err.println("FATAL " + (e.getMessage() != null ? e.getMessage() : e.toString()));
@@ -132,6 +149,7 @@ final class RunCommand implements Callable<Integer> {
       return Main.EXIT_FATAL;
     }
     if (!s.alreadyComplete()) printSummary(out, s, run.stats(), options, run.tuner());
+    if (written != null) out.println(written);
     return s.exitCode();
   }
 

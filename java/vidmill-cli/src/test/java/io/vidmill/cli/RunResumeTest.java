@@ -130,6 +130,10 @@ class RunResumeTest {
     for (String f : failures) failedKeys.add(f.replaceAll("^\\{\"key\":\"([^\"]*)\".*", "$1"));
     assertEquals(failed, failedKeys.size());
     assertThat(Files.list(out.resolve("clips")).map(Path::toString).filter(n -> n.endsWith(".tmp")).toList()).isEmpty();
+    // the report of the last attempt covers them all: every clip once, the timeline of every attempt
+    var report = ReportCommandTest.dataOf(out.resolve("report.html"));
+    assertEquals(expected.size(), report.path("totals").path("clips").asLong());
+    assertThat(report.path("timeline").path("attempts").asInt()).isGreaterThan(kills);
 
     // and once finished, the same command is a no-op that says so
     Path again = dir.resolve("again.txt");

@@ -24,6 +24,7 @@ import java.util.stream.Stream;
  *   OUT/failures[-SHARD].jsonl        the failed clips, one JSON object per line
  *   OUT/journal[-SHARD]               what is done (see Journal)
  *   OUT/summary[-SHARD].json          written when the run (shard) is complete
+ *   OUT/timeline[-SHARD].jsonl        the run over time, one sample a second (see Timeline)
  * </pre>
  * SHARD is "00003-of-00016" for a sharded run and absent otherwise, so that all shards of a
  * multi-node run can share one OUT and its clips/ folder reads as one table.
@@ -37,16 +38,18 @@ final class OutDir {
   final Path failures;
   final Path journal;
   final Path summary;
+  final Path timeline;
   final String partPrefix;
 
   OutDir(Path root, Shard shard) {
     this.root = root.toAbsolutePath().normalize();
-    String suffix = shard.count() == 1 ? "" : "-" + shard.fileLabel();
+    String suffix = shard.fileSuffix();
     clips = this.root.resolve("clips");
     runJson = this.root.resolve("run.json");
     failures = this.root.resolve("failures" + suffix + ".jsonl");
     journal = this.root.resolve("journal" + suffix);
     summary = this.root.resolve("summary" + suffix + ".json");
+    timeline = this.root.resolve("timeline" + suffix + ".jsonl");
     partPrefix = "part-" + (shard.count() == 1 ? "" : shard.fileLabel() + "-");
   }
 

@@ -26,8 +26,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -38,6 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * {@code vidmill run}: every clip of a manifest (this shard's part of it) fetched, decoded and
@@ -89,6 +92,13 @@ public final class Run {
   private final LongAdder pixels = new LongAdder();
   private final AtomicLongArray waitingSince;   // per decoder: when it began to wait for input, 0 if not
   private volatile long slotWaitSince;          // when the manifest reader began to wait for a slot, 0 if not
+  // what the run is set to now, for the timeline and the metrics: the tuner's settings unless
+  // another view is installed (settings(Supplier))
+  private volatile Supplier<Map<String, Number>> settings = this::tunerSettings;
+  // the queues of the running pipeline, for queueDepths(); null before and after
+  private volatile BlockingQueue<?> decodeQueueNow;
+  private volatile BlockingQueue<?> sinkQueueNow;
+  private volatile Fetcher fetcherNow;
 
   public Run(RunOptions options, PrintWriter out, InputStream stdin) {
     this(options, out, stdin, ResourceLimits.detect());
@@ -114,6 +124,47 @@ public final class Run {
   /** The tuner of this run: its current settings and every decision with its reason. */
   public Tuner tuner() {
     return tuner;
+  }
+
+  /**
+   * What the run is set to now: {@code workers} (clips decoded at once), {@code decoder_threads}
+   * (per clip; 0 = FFmpeg's choice), {@code fetch_concurrency}, {@code max_bytes_in_flight}.
+   * Sampled into the timeline every second and served as metrics.
+   */
+  public Map<String, Number> settings() {
+    return settings.get();
+  }
+
+  /** Replaces where {@link #settings()} comes from: a tuner that changes them during the run reports them here. */
+  public void settings(Supplier<Map<String, Number>> current) {
+    this.settings = current;
+  }
+
+  private Map<String, Number> tunerSettings() {
+    Tuner.Settings s = tuner.settings();
+    Map<String, Number> m = new LinkedHashMap<>();
+    m.put("workers", s.workers());
+    m.put("decoder_threads", s.threads());
+    m.put("fetch_concurrency", s.fetchConcurrency());
+    m.put("max_bytes_in_flight", s.bytesInFlight());
+    return m;
+  }
+
+  /**
+   * How full the pipeline is now: clips being fetched, waiting for a decoder, being decoded,
+   * waiting for the sink, and the fetched bytes held in memory.
+   */
+  public Map<String, Number> queueDepths() {
+    BlockingQueue<?> d = decodeQueueNow;
+    BlockingQueue<?> k = sinkQueueNow;
+    Fetcher f = fetcherNow;
+    Map<String, Number> m = new LinkedHashMap<>();
+    m.put("fetching", stats.fetching.get());
+    m.put("decode_queue", d == null ? 0 : d.size());
+    m.put("decoding", stats.decoding.get());
+    m.put("sink_queue", k == null ? 0 : k.size());
+    m.put("bytes_in_flight", f == null ? 0 : f.budget().used());
+    return m;
   }
 
   public Summary execute() throws IOException, InterruptedException {
@@ -149,8 +200,13 @@ public final class Run {
              Fetcher fetcher = new Fetcher(new ByteBudget(tuner.settings().bytesInFlight()), o.clipTimeout())) {
           AtomicLong total = new AtomicLong(-1);
           startCounting(total);
-          try (Progress progress = new Progress(o.progress(), o.logInterval(), out, stats, total::get)) {
+          fetcherNow = fetcher;
+          try (Progress progress = new Progress(o.progress(), o.logInterval(), out, stats, total::get);
+               Timeline timeline = Timeline.start(dir.timeline, o.shard().label(), stats, this::settings,
+                   this::queueDepths)) {
             process(first, manifest, state.done(), fetcher, sink);
+          } finally {
+            fetcherNow = null;
           }
           if (fatal.get() != null) throw new IOException("the run stopped: " + fatal.get().getMessage(), fatal.get());
           // a run done in one attempt knows its totals; after a resume, the output files do
@@ -210,6 +266,8 @@ public final class Run {
     BlockingQueue<ClipTask.Work> decodeQueue = new ArrayBlockingQueue<>(tuner.maxWorkers() * 2);
     BlockingQueue<ClipResult> sinkQueue = new ArrayBlockingQueue<>(1024);
     DoneSet thisRun = new DoneSet();
+    decodeQueueNow = decodeQueue;
+    sinkQueueNow = sinkQueue;
 
     Thread sinkThread = Thread.ofPlatform().name("vidmill-sink").start(() -> sinkLoop(sinkQueue, sink));
     // as many decoder threads as the tuner may ever want; the gate lets the chosen number work
@@ -233,6 +291,7 @@ public final class Run {
         } else {
           acquireFetchSlot();
           untaken.incrementAndGet();
+          stats.fetching.incrementAndGet();
           ClipRef clip = ref;
           fetchers.submit(() -> {
             ClipTask.Work w = ClipTask.fetch(clip, hash, fetcher, o.clipTimeout(), o.retries(), stats);
@@ -241,6 +300,7 @@ public final class Run {
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
             } finally {
+              stats.fetching.decrementAndGet();
               fetchSlots.release();
             }
           });
@@ -261,6 +321,8 @@ public final class Run {
     control.join();
     sinkQueue.put(SINK_END);
     sinkThread.join();
+    decodeQueueNow = null;
+    sinkQueueNow = null;
   }
 
   private void acquireFetchSlot() throws InterruptedException {
@@ -338,12 +400,14 @@ public final class Run {
         waitNanos.add(start - waitStart);
         boolean last = untaken.decrementAndGet() == 0 && manifestDone;
         ClipResult r;
+        stats.decoding.incrementAndGet();
         try {
           r = ClipTask.decode(w, batch, o.decode(), tuner.threadsFor(last));
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
           r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);
         } finally {
+          stats.decoding.decrementAndGet();
           if (w.fetched() != null) w.fetched().close();
         }
         busyNanos.add(System.nanoTime() - start);

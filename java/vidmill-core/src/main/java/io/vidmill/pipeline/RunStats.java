@@ -1,10 +1,14 @@
 package io.vidmill.pipeline;
 
 import io.vidmill.decode.Status;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /** Counters of a run, updated by every stage, read by progress lines and the summary. */
 public final class RunStats {
@@ -24,7 +28,15 @@ public final class RunStats {
   public final LongAdder decodeNanos = new LongAdder();
   public final LongAdder outputNanos = new LongAdder();
   public final LongAdder writeNanos = new LongAdder();
+  public final AtomicInteger fetching = new AtomicInteger();  // clips being fetched (or waiting for the decode queue)
+  public final AtomicInteger decoding = new AtomicInteger();  // clips in the decoders' hands
   private final ConcurrentHashMap<Status, LongAdder> failures = new ConcurrentHashMap<>();
+  private final List<Consumer<ClipResult>> listeners = new CopyOnWriteArrayList<>();
+
+  /** Also hands every result to {@code listener} (live metrics), on the decode thread that made it: keep it cheap. */
+  public void listen(Consumer<ClipResult> listener) {
+    listeners.add(listener);
+  }
 
   void record(ClipResult r) {
     if (r.ok()) ok.increment(); else failed.increment();
@@ -36,6 +48,7 @@ public final class RunStats {
     decodeNanos.add(r.decodeNanos());
     outputNanos.add(r.outputNanos());
     if (r.attempts() > 1) retries.add(r.attempts() - 1);
+    for (Consumer<ClipResult> l : listeners) l.accept(r);
   }
 
   public long done() {

@@ -37,6 +37,11 @@ public record Shard(int index, int count, String source) {
     return String.format("%05d-of-%05d", index, count);
   }
 
+  /** What the files of this shard end with: "" unsharded, else "-00003-of-00016". */
+  public String fileSuffix() {
+    return count == 1 ? "" : "-" + fileLabel();
+  }
+
   /** Parses "i/n". */
   public static Shard parse(String spec) {
     String[] parts = spec.strip().split("/");
