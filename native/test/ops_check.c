@@ -678,6 +678,398 @@ static int part_resize(const char *media) {
   return for_each_valid(media, resize_corpus_file);
 }
 
+/* ---- geometry ---------------------------------------------------------------------------- */
+
+static int32_t shape_of(int w, int h, int sar_num, int sar_den, int orient, const vm_output *o, vm_frame *f) {
+  pic p;
+  if (pic_alloc(&p, AV_PIX_FMT_GRAY8, w, h) < 0) return VM_ERR_OUT_OF_MEMORY;
+  memset(p.data[0], 128, (size_t)p.linesize[0] * h);
+  vm_image im = {.struct_size = sizeof im, .pix_fmt = p.fmt, .width = w, .height = h, .orientation = orient,
+                 .sar_num = sar_num, .sar_den = sar_den, .planes = {p.data[0]}, .strides = {p.linesize[0]}};
+  vm_batch b = {.struct_size = sizeof b, .frames = f, .capacity = 1};
+  int32_t status = vm_image_process(&im, o, &b); /* no pixels wanted: only the shape */
+  pic_free(&p);
+  return status;
+}
+
+static int part_geometry(void) {
+  static const struct {
+    int w, h, sn, sd, orient, mode, tw, th, flags, ew, eh;
+  } cases[] = {
+      {1920, 1080, 1, 1, 0, VM_RESIZE_FIT, 224, 224, 0, 224, 126},
+      {1920, 1080, 1, 1, 0, VM_RESIZE_FIT, 300, 100, 0, 178, 100},
+      {1920, 1080, 1, 1, 0, VM_RESIZE_PAD, 224, 224, 0, 224, 224},
+      {1920, 1080, 1, 1, 0, VM_RESIZE_CENTER_CROP, 224, 224, 0, 224, 224},
+      {1920, 1080, 1, 1, 0, VM_RESIZE_FILL, 100, 50, 0, 100, 50},
+      {1920, 1080, 1, 1, 0, VM_RESIZE_SHORT_SIDE, 256, 0, 0, 455, 256},
+      {1080, 1920, 1, 1, 0, VM_RESIZE_SHORT_SIDE, 256, 0, 0, 256, 455},
+      {1920, 1080, 1, 1, VM_ORIENTATION_ROTATE_90, VM_RESIZE_SHORT_SIDE, 256, 0, 0, 256, 455},
+      {1920, 1080, 1, 1, VM_ORIENTATION_ROTATE_270, VM_RESIZE_FIT, 224, 224, 0, 126, 224},
+      {1920, 1080, 1, 1, VM_ORIENTATION_ROTATE_90, VM_RESIZE_FIT, 224, 224, VM_OUTPUT_KEEP_ORIENTATION, 224, 126},
+      {1920, 1080, 1, 1, VM_ORIENTATION_TRANSPOSE, VM_RESIZE_NONE, 0, 0, 0, 1080, 1920},
+      {1920, 1080, 1, 1, VM_ORIENTATION_MIRROR, VM_RESIZE_NONE, 0, 0, 0, 1920, 1080},
+      {720, 480, 32, 27, 0, VM_RESIZE_FIT, 224, 224, 0, 224, 126},        /* 16:9 anamorphic */
+      {720, 480, 32, 27, 0, VM_RESIZE_FIT, 224, 224, VM_OUTPUT_IGNORE_SAR, 224, 149},
+      {720, 480, 8, 9, 0, VM_RESIZE_SHORT_SIDE, 240, 0, 0, 320, 240},    /* 4:3 */
+      {720, 480, 32, 27, VM_ORIENTATION_ROTATE_90, VM_RESIZE_FIT, 224, 224, 0, 126, 224},
+      {720, 480, 32, 27, 0, VM_RESIZE_NONE, 0, 0, 0, 720, 480},           /* NONE keeps samples */
+      {4, 2, 1, 1, 0, VM_RESIZE_FIT, 1000, 1000, 0, 1000, 500},
+      {16000, 2, 1, 1, 0, VM_RESIZE_FIT, 100, 100, 0, 100, 1},
+      {16000, 2, 1, 1, 0, VM_RESIZE_CENTER_CROP, 100, 100, 0, 100, 100},
+      {7, 5, 1, 1, 0, VM_RESIZE_SHORT_SIDE, 1, 0, 0, 1, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    vm_output o = {.struct_size = sizeof o, .pixel_format = VM_PIXEL_GRAY8, .width = cases[i].tw,
+                   .height = cases[i].th, .resize = cases[i].mode, .flags = (uint32_t)cases[i].flags};
+    vm_frame f;
+    int32_t status = shape_of(cases[i].w, cases[i].h, cases[i].sn, cases[i].sd, cases[i].orient, &o, &f);
+    CHECK(status == VM_OK && f.width == cases[i].ew && f.height == cases[i].eh &&
+              f.data_size == (int64_t)cases[i].ew * cases[i].eh,
+          "geometry case %zu (%dx%d mode %d to %dx%d): %s %dx%d, expected %dx%d", i, cases[i].w, cases[i].h,
+          cases[i].mode, cases[i].tw, cases[i].th, vm_status_name(status), f.width, f.height, cases[i].ew, cases[i].eh);
+  }
+  /* inconsistent options are refused */
+  static const vm_output bad[] = {
+      {.pixel_format = VM_PIXEL_NATIVE, .resize = VM_RESIZE_FILL, .width = 10, .height = 10},
+      {.pixel_format = VM_PIXEL_RGB24, .resize = VM_RESIZE_FILL, .width = 10, .height = 0},
+      {.pixel_format = VM_PIXEL_RGB24, .resize = VM_RESIZE_SHORT_SIDE, .width = 10, .height = 10},
+      {.pixel_format = VM_PIXEL_RGB24, .resize = VM_RESIZE_FIT, .width = 20000, .height = 10},
+      {.pixel_format = VM_PIXEL_RGB24, .resize = VM_RESIZE_NONE, .width = 10, .height = 10},
+      {.pixel_format = 9},
+      {.pixel_format = VM_PIXEL_RGB24, .filter = 7},
+      {.pixel_format = VM_PIXEL_RGB24, .resize = 42, .width = 1, .height = 1},
+      {.pixel_format = VM_PIXEL_RGB24, .scene_threshold = 2},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    vm_output o = bad[i];
+    o.struct_size = sizeof o;
+    vm_frame f;
+    int32_t status = shape_of(64, 48, 1, 1, 0, &o, &f);
+    CHECK(status == VM_ERR_INVALID_ARGUMENT, "bad output %zu accepted: %s", i, vm_status_name(status));
+  }
+
+  /* centre crop = resize to cover, then the centre; pad = fit on black, centred */
+  pic p;
+  if (pic_pattern(&p, AV_PIX_FMT_YUV420P, 480, 270, 5) < 0) return 0;
+  vm_output crop = {.struct_size = sizeof crop, .pixel_format = VM_PIXEL_RGB24, .width = 224, .height = 224,
+                    .resize = VM_RESIZE_CENTER_CROP};
+  vm_output cover = {.struct_size = sizeof cover, .pixel_format = VM_PIXEL_RGB24, .width = 398, .height = 224,
+                     .resize = VM_RESIZE_FILL};
+  vm_output pad = {.struct_size = sizeof pad, .pixel_format = VM_PIXEL_RGB24, .width = 224, .height = 224,
+                   .resize = VM_RESIZE_PAD};
+  vm_output fit = {.struct_size = sizeof fit, .pixel_format = VM_PIXEL_RGB24, .width = 224, .height = 224,
+                   .resize = VM_RESIZE_FIT};
+  vm_frame f1, f2;
+  uint8_t *a = NULL, *b = NULL;
+  vm_run(&p, VM_MATRIX_BT601, 1, 1, 0, &crop, 0, &f1, &a);
+  vm_run(&p, VM_MATRIX_BT601, 1, 1, 0, &cover, 0, &f2, &b);
+  int ox = (398 - 224) / 2, same = a && b;
+  for (int y = 0; same && y < 224; y++) same = memcmp(a + y * 224 * 3, b + (y * 398 + ox) * 3, 224 * 3) == 0;
+  CHECK(same, "centre crop is not the middle of the covering resize (offset %d)", ox);
+  av_free(a);
+  av_free(b);
+  a = b = NULL;
+  vm_run(&p, VM_MATRIX_BT601, 1, 1, 0, &pad, 0, &f1, &a);
+  vm_run(&p, VM_MATRIX_BT601, 1, 1, 0, &fit, 0, &f2, &b);
+  int oy = (224 - 126) / 2;
+  same = a && b && f2.width == 224 && f2.height == 126;
+  for (int y = 0; same && y < 224; y++) {
+    if (y >= oy && y < oy + 126) {
+      same = memcmp(a + y * 224 * 3, b + (y - oy) * 224 * 3, 224 * 3) == 0;
+    } else {
+      for (int x = 0; same && x < 224 * 3; x++) same = a[y * 224 * 3 + x] == 0;
+    }
+  }
+  CHECK(same, "pad is not the fit picture centred on black (offset %d)", oy);
+  av_free(a);
+  av_free(b);
+  pic_free(&p);
+  printf("geometry: %zu shapes, crop and pad checked\n", sizeof cases / sizeof cases[0]);
+  return 0;
+}
+
+/* ---- orientation ------------------------------------------------------------------------- */
+
+/* Where display pixel (x, y) of a w x h (storage) picture shown with orientation o comes
+ * from, by the definition: transpose first, then the flips. */
+static void source_of(int o, int w, int h, int x, int y, int *sx, int *sy) {
+  int t = (o & VM_ORIENTATION_TRANSPOSE) != 0;
+  int dw = t ? h : w, dh = t ? w : h;
+  int tx = (o & VM_ORIENTATION_MIRROR) ? dw - 1 - x : x, ty = (o & VM_ORIENTATION_FLIP) ? dh - 1 - y : y;
+  *sx = t ? ty : tx;
+  *sy = t ? tx : ty;
+}
+
+/* out (display) equals ref (storage, rgb24) seen through orientation o, within tol */
+static int oriented_equal(const uint8_t *out, const uint8_t *ref, int w, int h, int o, int tol) {
+  int t = (o & VM_ORIENTATION_TRANSPOSE) != 0, dw = t ? h : w, dh = t ? w : h;
+  for (int y = 0; y < dh; y++)
+    for (int x = 0; x < dw; x++) {
+      int sx, sy;
+      source_of(o, w, h, x, y, &sx, &sy);
+      for (int c = 0; c < 3; c++)
+        if (abs(out[(y * dw + x) * 3 + c] - ref[(sy * w + sx) * 3 + c]) > tol) return 0;
+    }
+  return 1;
+}
+
+static void orient_corpus_file(const char *path, const char *name) {
+  clip_frames shown, stored;
+  vm_output keep = RGB;
+  keep.flags = VM_OUTPUT_KEEP_ORIENTATION;
+  if (decode_first(path, &RGB, 0, 1, &shown) != VM_OK || decode_first(path, &keep, 0, 1, &stored) != VM_OK ||
+      shown.n != 1 || stored.n != 1) {
+    CHECK(0, "%s: no frame", name);
+  } else {
+    const vm_clip_info *i = &shown.info;
+    /* what ffmpeg's autorotation does with these display matrices (checked against ffmpeg 5.1
+     * and 7.1 on the corpus: a -90 rotation with a mirror is a plain transpose) */
+    int expected = i->rotation == 0 && !i->mirror     ? VM_ORIENTATION_NORMAL
+                   : i->rotation == -90 && !i->mirror ? VM_ORIENTATION_ROTATE_90
+                   : i->rotation == 90 && !i->mirror  ? VM_ORIENTATION_ROTATE_270
+                   : i->rotation == 180 && !i->mirror ? VM_ORIENTATION_ROTATE_180
+                   : i->rotation == -90 && i->mirror  ? VM_ORIENTATION_TRANSPOSE
+                                                      : -1;
+    if (expected >= 0) {
+      const vm_frame *s = &stored.frames[0];
+      int ok = oriented_equal(shown.pixels[0], stored.pixels[0], s->width, s->height, expected, 0);
+      CHECK(ok, "%s (rotation %d, mirror %d): frames are not turned as ffmpeg turns them", name, i->rotation, i->mirror);
+      if (expected) printf("orient %s: rotation %d mirror %d -> orientation %d\n", name, i->rotation, i->mirror, expected);
+    }
+  }
+  clip_frames_free(&shown);
+  clip_frames_free(&stored);
+}
+
+static int part_orient(const char *media) {
+  /* every orientation on an asymmetric picture: an exact permutation */
+  pic p;
+  if (pic_pattern(&p, AV_PIX_FMT_RGB24, 7, 5, 1) < 0) return 0;
+  for (int y = 0; y < 5; y++)
+    for (int x = 0; x < 7; x++) p.data[0][y * p.linesize[0] + x * 3] = (uint8_t)(y * 7 + x); /* unique red */
+  vm_frame f;
+  uint8_t *ref = NULL;
+  vm_run(&p, VM_MATRIX_AUTO, 2, 0, 0, &RGB, 0, &f, &ref);
+  for (int o = 0; o < 8; o++) {
+    uint8_t *out = NULL;
+    int32_t status = vm_run(&p, VM_MATRIX_AUTO, 2, 0, o, &RGB, 0, &f, &out);
+    int t = (o & VM_ORIENTATION_TRANSPOSE) != 0;
+    CHECK(status == VM_OK && f.width == (t ? 5 : 7) && f.height == (t ? 7 : 5) && ref &&
+              oriented_equal(out, ref, 7, 5, o, 0),
+          "orientation %d is not the exact permutation", o);
+    av_free(out);
+  }
+  /* the named turns mean what they say: clockwise 90 puts the bottom-left corner top-left */
+  static const struct { int o, sx, sy; } corners[] = {{VM_ORIENTATION_ROTATE_90, 0, 4}, {VM_ORIENTATION_ROTATE_270, 6, 0},
+                                                       {VM_ORIENTATION_ROTATE_180, 6, 4}, {VM_ORIENTATION_MIRROR, 6, 0},
+                                                       {VM_ORIENTATION_FLIP, 0, 4}, {VM_ORIENTATION_TRANSVERSE, 6, 4}};
+  for (size_t i = 0; i < sizeof corners / sizeof corners[0]; i++) {
+    uint8_t *out = NULL;
+    vm_run(&p, VM_MATRIX_AUTO, 2, 0, corners[i].o, &RGB, 0, &f, &out);
+    CHECK(out && out[0] == corners[i].sy * 7 + corners[i].sx, "orientation %d: top-left is red %d, expected %d",
+          corners[i].o, out ? out[0] : -1, corners[i].sy * 7 + corners[i].sx);
+    av_free(out);
+  }
+  av_free(ref);
+  pic_free(&p);
+  /* turned and resized = resized and turned (within rounding of the mirrored weights) */
+  if (pic_pattern(&p, AV_PIX_FMT_YUV420P, 320, 180, 2) == 0) {
+    for (int o = 1; o < 8; o++) {
+      int t = (o & VM_ORIENTATION_TRANSPOSE) != 0;
+      vm_output turned = {.struct_size = sizeof turned, .pixel_format = VM_PIXEL_RGB24, .width = t ? 90 : 160,
+                          .height = t ? 160 : 90, .resize = VM_RESIZE_FILL};
+      vm_output plain = {.struct_size = sizeof plain, .pixel_format = VM_PIXEL_RGB24, .width = 160, .height = 90,
+                         .resize = VM_RESIZE_FILL};
+      uint8_t *a = NULL, *b = NULL;
+      vm_run(&p, VM_MATRIX_BT601, 1, 1, o, &turned, 0, &f, &a);
+      vm_run(&p, VM_MATRIX_BT601, 1, 1, 0, &plain, 0, &f, &b);
+      CHECK(a && b && oriented_equal(a, b, 160, 90, o, 1), "orientation %d with a resize", o);
+      av_free(a);
+      av_free(b);
+    }
+    pic_free(&p);
+  }
+  return for_each_valid(media, orient_corpus_file);
+}
+
+/* ---- statistics --------------------------------------------------------------------------- */
+
+static vm_frame stats_of(const pic *p, int range, int orient) {
+  vm_frame f;
+  memset(&f, 0, sizeof f);
+  uint8_t *px = NULL;
+  int32_t status = vm_run(p, VM_MATRIX_AUTO, range, 0, orient, &GRAY, VM_WANT_STATS, &f, &px);
+  CHECK(status == VM_OK && (f.flags & VM_FRAME_STATS), "statistics: %s", vm_status_name(status));
+  av_free(px);
+  return f;
+}
+
+#define NEAR(a, b) (fabs((double)(a) - (double)(b)) <= 1e-3 * (1 + fabs((double)(b))))
+
+static void fill_gray(pic *p, int (*fn)(int x, int y, int arg), int arg) {
+  for (int y = 0; y < p->h; y++)
+    for (int x = 0; x < p->w; x++) p->data[0][y * p->linesize[0] + x] = (uint8_t)fn(x, y, arg);
+}
+static int constant(int x, int y, int v) { return v; }
+static int checker(int x, int y, int v) { return (x + y) & 1 ? v : 0; }
+static int hramp(int x, int y, int v) { return x * 4; }
+static int vramp(int x, int y, int v) { return y * 5; }
+static int stripes(int x, int y, int shift) { return (x + shift) & 1 ? 255 : 0; }
+static int speck(int x, int y, int v) { return x < 3 && y == 0 ? 255 : 0; }
+
+/* a y4m clip: 8-bit gray, full range */
+static int write_y4m(const char *path, int w, int h, int n, const int *kinds) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  fprintf(f, "YUV4MPEG2 W%d H%d F25:1 Ip A1:1 Cmono XCOLORRANGE=FULL\n", w, h);
+  uint8_t *row = malloc((size_t)w);
+  for (int i = 0; i < n; i++) {
+    fprintf(f, "FRAME\n");
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) row[x] = (uint8_t)(kinds[i] >= 0 ? kinds[i] : stripes(x, y, -kinds[i] - 1));
+      fwrite(row, 1, (size_t)w, f);
+    }
+  }
+  free(row);
+  return fclose(f);
+}
+
+static int part_stats(const char *dir) {
+  pic p;
+  if (pic_alloc(&p, AV_PIX_FMT_GRAY8, 64, 48) < 0) return 0;
+  fill_gray(&p, constant, 0);
+  vm_frame f = stats_of(&p, 2, 0);
+  CHECK(f.luma_mean == 0 && f.luma_std == 0 && f.dark_fraction == 1 && f.sharpness == 0 && f.dhash == 0 &&
+            f.motion == -1 && f.scene_score == -1 && (f.flags & VM_FRAME_BLACK) && (f.flags & VM_FRAME_BLANK),
+        "black frame: mean %f std %f dark %f sharp %f flags %x", f.luma_mean, f.luma_std, f.dark_fraction, f.sharpness,
+        f.flags);
+  fill_gray(&p, constant, 200);
+  f = stats_of(&p, 2, 0);
+  CHECK(NEAR(f.luma_mean, 200) && f.dark_fraction == 0 && !(f.flags & VM_FRAME_BLACK) && (f.flags & VM_FRAME_BLANK),
+        "gray 200: mean %f flags %x", f.luma_mean, f.flags);
+  /* limited range: 16..235 are 0..255 */
+  fill_gray(&p, constant, 126);
+  f = stats_of(&p, 1, 0);
+  CHECK(NEAR(f.luma_mean, (126 - 16) * 255.0 / 219), "limited 126: mean %f", f.luma_mean);
+  fill_gray(&p, constant, 235);
+  f = stats_of(&p, 1, 0);
+  CHECK(NEAR(f.luma_mean, 255), "limited 235: mean %f", f.luma_mean);
+  fill_gray(&p, constant, 8);
+  f = stats_of(&p, 1, 0);
+  CHECK(f.luma_mean == 0 && (f.flags & VM_FRAME_BLACK), "limited 8 (below black): mean %f", f.luma_mean);
+  /* 1-pixel checkerboard: the Laplacian is +-4 * 255 everywhere */
+  fill_gray(&p, checker, 255);
+  f = stats_of(&p, 2, 0);
+  CHECK(NEAR(f.luma_mean, 127.5) && NEAR(f.luma_std, 127.5) && NEAR(f.dark_fraction, 0.5) &&
+            NEAR(f.sharpness, 1020.0 * 1020.0) && !(f.flags & (VM_FRAME_BLACK | VM_FRAME_BLANK)),
+        "checkerboard: mean %f std %f dark %f sharpness %f", f.luma_mean, f.luma_std, f.dark_fraction, f.sharpness);
+  fill_gray(&p, speck, 0); /* 3 white pixels of 3072: black, not blank */
+  f = stats_of(&p, 2, 0);
+  CHECK((f.flags & VM_FRAME_BLACK) && !(f.flags & VM_FRAME_BLANK), "speck: flags %x std %f", f.flags, f.luma_std);
+  /* dHash: brighter to the right sets every bit; turned, the hash follows the picture */
+  fill_gray(&p, hramp, 0);
+  CHECK(stats_of(&p, 2, 0).dhash == UINT64_MAX, "ramp left to right: dhash %016" PRIx64, stats_of(&p, 2, 0).dhash);
+  CHECK(stats_of(&p, 2, VM_ORIENTATION_MIRROR).dhash == 0, "mirrored ramp: dhash not 0");
+  fill_gray(&p, vramp, 0);
+  CHECK(stats_of(&p, 2, 0).dhash == 0, "ramp top to bottom: dhash not 0");
+  CHECK(stats_of(&p, 2, VM_ORIENTATION_ROTATE_270).dhash == UINT64_MAX, "ramp turned counter-clockwise: not all ones");
+  CHECK(stats_of(&p, 2, VM_ORIENTATION_ROTATE_90).dhash == 0, "ramp turned clockwise: dhash not 0");
+  pic_free(&p);
+
+  /* motion and scene score over a clip: 50, 50, 200, stripes, stripes moved by 1, the same */
+  char path[2048];
+  snprintf(path, sizeof path, "%s/stats.y4m", dir);
+  const int kinds[] = {50, 50, 200, -1, -2, -2};
+  if (write_y4m(path, 64, 64, 6, kinds) != 0) {
+    CHECK(0, "cannot write %s", path);
+    return 0;
+  }
+  vm_source src = {.struct_size = sizeof src, .path = path};
+  vm_clip *clip = NULL;
+  int32_t status = vm_clip_open(&src, NULL, &clip);
+  vm_frame fr[8];
+  int n = 0;
+  while (status == VM_OK) {
+    vm_batch b = {.struct_size = sizeof b, .want = VM_WANT_STATS, .frames = fr + n, .capacity = (uint32_t)(8 - n)};
+    status = vm_clip_next(clip, &b);
+    n += (int)b.count;
+  }
+  CHECK(status == VM_EOF && n == 6, "stats clip: %s, %d frames", vm_status_name(status), n);
+  const float motion[] = {-1, 0, 150, 127.5f, 255, 0}, scene[] = {-1, 0, 1, 1, 0, 0};
+  for (int i = 0; i < n && i < 6; i++)
+    CHECK(NEAR(fr[i].motion, motion[i]) && NEAR(fr[i].scene_score, scene[i]) &&
+              ((fr[i].flags & VM_FRAME_SCENE_CUT) != 0) == (scene[i] >= VM_STATS_SCENE_THRESHOLD),
+          "stats clip frame %d: motion %f (expected %f), scene %f (expected %f), flags %x", i, fr[i].motion, motion[i],
+          fr[i].scene_score, scene[i], fr[i].flags);
+  vm_clip_aggregates a = {.struct_size = sizeof a};
+  CHECK(vm_clip_aggregates_get(clip, &a) == VM_OK && a.frames == 6 && a.scene_cuts == 2 && a.blank_frames == 3 &&
+            a.black_frames == 0 && NEAR(a.luma_min, 50) && NEAR(a.luma_max, 200) &&
+            NEAR(a.luma_mean, (50 + 50 + 200 + 3 * 127.5) / 6) && NEAR(a.motion_max, 255) && NEAR(a.motion_min, 0) &&
+            NEAR(a.motion_mean, (0 + 150 + 127.5 + 255 + 0) / 5) && NEAR(a.sharpness_max, 510.0 * 510.0) &&
+            a.sharpness_min == 0 && NEAR(a.scene_score_max, 1),
+        "aggregates: frames %" PRId64 " cuts %" PRId64 " blank %" PRId64 " luma %f/%f/%f motion %f/%f/%f sharp %f",
+        a.frames, a.scene_cuts, a.blank_frames, a.luma_mean, a.luma_min, a.luma_max, a.motion_mean, a.motion_min,
+        a.motion_max, a.sharpness_max);
+  vm_clip_close(clip);
+  printf("stats: known answers checked\n");
+  return 0;
+}
+
+/* ---- dHash across re-encodes ------------------------------------------------------------ */
+
+static int hashes_of(const char *path, uint64_t *out, int max) {
+  vm_source src = {.struct_size = sizeof src, .path = path};
+  vm_clip *clip = NULL;
+  int32_t status = vm_clip_open(&src, NULL, &clip);
+  int n = 0;
+  while (status == VM_OK && n < max) {
+    vm_frame f[8];
+    vm_batch b = {.struct_size = sizeof b, .want = VM_WANT_STATS, .frames = f, .capacity = 8};
+    status = vm_clip_next(clip, &b);
+    for (uint32_t i = 0; i < b.count && n < max; i++) out[n++] = f[i].dhash;
+  }
+  vm_clip_close(clip);
+  return n;
+}
+
+static int part_dhash(const char *dir) {
+  struct { const char *name, *encoder, *pattern; int kbps; } enc[] = {
+      {"h264_lo.mp4", "libopenh264", "testsrc2", 150}, {"h264_hi.mp4", "libopenh264", "testsrc2", 2000},
+      {"vp9_lo.webm", "libvpx-vp9", "testsrc2", 100},   {"other.mp4", "libopenh264", "mandelbrot", 800}};
+  enum { N = 24 };
+  uint64_t h[4][N];
+  int n[4];
+  for (int e = 0; e < 4; e++) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, enc[e].name);
+    vm_synth_options s = {.struct_size = sizeof s, .width = 320, .height = 240, .fps_num = 24, .fps_den = 1,
+                          .frames = N, .gop = 12, .bit_rate_kbps = enc[e].kbps, .path = path,
+                          .encoder = enc[e].encoder, .pattern = enc[e].pattern};
+    char detail[300];
+    int32_t status = vm_synth_write(&s, detail, sizeof detail);
+    CHECK(status == VM_OK, "synth %s: %s %s", path, vm_status_name(status), detail);
+    n[e] = status == VM_OK ? hashes_of(path, h[e], N) : 0;
+  }
+  int worst = 0, closest_other = 64;
+  double sum = 0;
+  for (int e = 1; e < 3; e++)
+    for (int i = 0; i < N && i < n[0] && i < n[e]; i++) {
+      int d = __builtin_popcountll(h[0][i] ^ h[e][i]);
+      if (d > worst) worst = d;
+      sum += d;
+    }
+  for (int i = 0; i < N && i < n[0] && i < n[3]; i++) {
+    int d = __builtin_popcountll(h[0][i] ^ h[3][i]);
+    if (d < closest_other) closest_other = d;
+  }
+  CHECK(n[0] == N && n[1] == N && n[2] == N && n[3] == N, "dhash: frames %d %d %d %d", n[0], n[1], n[2], n[3]);
+  CHECK(worst <= 6, "dhash: re-encodes of the same frames differ by up to %d bits", worst);
+  CHECK(closest_other >= 16, "dhash: other content is only %d bits away", closest_other);
+  printf("dhash: re-encodes within %d bits (mean %.2f), other content at least %d bits away\n", worst, sum / (2 * N),
+         closest_other);
+  return 0;
+}
+
 /* ---- the command ---------------------------------------------------------------------- */
 
 int cmd_opscheck(const char *media, const char *dir, const char *part) {
@@ -685,6 +1077,10 @@ int cmd_opscheck(const char *media, const char *dir, const char *part) {
   int all = strcmp(part, "all") == 0, corpus_files = -1;
   if (all || strcmp(part, "convert") == 0) corpus_files = part_convert(media);
   if (all || strcmp(part, "resize") == 0) corpus_files = part_resize(media);
+  if (all || strcmp(part, "geometry") == 0) part_geometry();
+  if (all || strcmp(part, "orient") == 0) corpus_files = part_orient(media);
+  if (all || strcmp(part, "stats") == 0) part_stats(dir);
+  if (all || strcmp(part, "dhash") == 0) part_dhash(dir);
   printf("opscheck %s: %d failures\n", part, failures);
   if (failures) return 1;
   if (corpus_files == 0) {

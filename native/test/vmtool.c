@@ -274,7 +274,8 @@ static int cmd_bench(int n, char **files, const tool_options *o) {
         char err[600];
         int64_t frames = 0;
         tool_options plain = *o;
-        plain.no_md5 = !o->has_output; /* a conversion is only done when its output is wanted */
+        plain.no_md5 = 1;
+        plain.pixels = o->has_output; /* a conversion is only done when its output is wanted */
         decode(files[i], &plain, NULL, NULL, err, sizeof err, NULL, &frames);
         total_frames += frames;
       }

@@ -17,6 +17,10 @@
 
 #include "ops.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define VM_OPS_ERROR_SIZE 256
 
 typedef struct plan_key {
@@ -43,6 +47,7 @@ struct vm_ops {
   int out_fmt, channels;
   int64_t size;
   int16_t *tmp, *rows[3], *neutral;
+  uint8_t *planar;        /* 3 rows of output bytes before interleaving */
 
   struct SwsContext *sws;
   AVFrame *converted;
@@ -80,6 +85,7 @@ static void free_plan(vm_ops *ops) {
   }
   av_freep(&ops->tmp);
   av_freep(&ops->neutral);
+  av_freep(&ops->planar);
   ops->planned = 0;
 }
 
@@ -295,9 +301,10 @@ static int32_t plan(vm_ops *ops, const plan_key *key) {
       break;
     }
   }
-  ops->tmp = av_malloc_array((size_t)max_src, sizeof(int16_t));
+  ops->tmp = av_malloc_array((size_t)max_src + VM_RS_SLACK, sizeof(int16_t));
   ops->neutral = av_malloc_array((size_t)g->n[0], sizeof(int16_t));
-  if (status != VM_OK || !ops->tmp || !ops->neutral) {
+  ops->planar = av_malloc_array((size_t)g->n[0], 3);
+  if (status != VM_OK || !ops->tmp || !ops->neutral || !ops->planar) {
     fail(ops, "out of memory for a %dx%d output", g->n[0], g->n[1]);
     free_plan(ops);
     return VM_ERR_OUT_OF_MEMORY;
@@ -382,25 +389,61 @@ int32_t vm_ops_prepare(vm_ops *ops, const AVFrame *f, vm_ops_shape *shape) {
 
 /* ---- rendering ----------------------------------------------------------------------- */
 
-static void write_row(const vm_ops *ops, int16_t *const rows[3], int n, uint8_t *p, int64_t step) {
-  const vm_px_matrix *m = &ops->matrix;
-  const int16_t *q0 = rows[0], *q1 = rows[1], *q2 = rows[2];
+/* The matrix over a row of Q14 samples into planar bytes (out[c][k] for the channels of the
+ * output format, in R, G, B order). The SIMD path computes exactly vm_px_apply_row. */
+static void matrix_row(const vm_px_matrix *m, int channels, const int16_t *q0, const int16_t *q1,
+                       const int16_t *q2, int n, uint8_t *const out[3]) {
+  int k = 0;
+#if defined(__SSE2__)
+  __m128i c01[3], c2[3], bias[3];
+  for (int c = 0; c < channels; c++) {
+    c01[c] = _mm_set1_epi32((int32_t)((uint32_t)(uint16_t)m->c[c][1] << 16 | (uint16_t)m->c[c][0]));
+    c2[c] = _mm_set1_epi32((uint16_t)m->c[c][2]);
+    bias[c] = _mm_set1_epi32(m->bias[c]);
+  }
+  const __m128i zero = _mm_setzero_si128();
+  for (; k + 8 <= n; k += 8) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(q0 + k));
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(q1 + k));
+    __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(q2 + k));
+    __m128i ab_lo = _mm_unpacklo_epi16(a, b), ab_hi = _mm_unpackhi_epi16(a, b);
+    __m128i d_lo = _mm_unpacklo_epi16(d, zero), d_hi = _mm_unpackhi_epi16(d, zero);
+    for (int c = 0; c < channels; c++) {
+      __m128i lo = _mm_add_epi32(_mm_add_epi32(_mm_madd_epi16(ab_lo, c01[c]), _mm_madd_epi16(d_lo, c2[c])), bias[c]);
+      __m128i hi = _mm_add_epi32(_mm_add_epi32(_mm_madd_epi16(ab_hi, c01[c]), _mm_madd_epi16(d_hi, c2[c])), bias[c]);
+      __m128i v = _mm_packs_epi32(_mm_srai_epi32(lo, VM_PX_MBITS), _mm_srai_epi32(hi, VM_PX_MBITS));
+      _mm_storel_epi64((__m128i *)(void *)(out[c] + k), _mm_packus_epi16(v, v));
+    }
+  }
+#endif
+  for (; k < n; k++)
+    for (int c = 0; c < channels; c++) out[c][k] = vm_px_apply_row(m, c, q0[k], q1[k], q2[k]);
+}
+
+static void write_row(vm_ops *ops, int16_t *const rows[3], int n, uint8_t *p, int64_t step) {
+  uint8_t *planar[3] = {ops->planar, ops->planar + n, ops->planar + 2 * n};
+  matrix_row(&ops->matrix, ops->channels, rows[0], rows[1], rows[2], n, planar);
+  const uint8_t *r = planar[0], *g = planar[1], *b = planar[2];
   switch (ops->out_fmt) {
     case AV_PIX_FMT_GRAY8:
-      for (int k = 0; k < n; k++, p += step) p[0] = vm_px_apply_row(m, 0, q0[k], q1[k], q2[k]);
+      if (step == 1) {
+        memcpy(p, r, (size_t)n);
+      } else {
+        for (int k = 0; k < n; k++, p += step) p[0] = r[k];
+      }
       break;
     case AV_PIX_FMT_BGR24:
       for (int k = 0; k < n; k++, p += step) {
-        p[2] = vm_px_apply_row(m, 0, q0[k], q1[k], q2[k]);
-        p[1] = vm_px_apply_row(m, 1, q0[k], q1[k], q2[k]);
-        p[0] = vm_px_apply_row(m, 2, q0[k], q1[k], q2[k]);
+        p[0] = b[k];
+        p[1] = g[k];
+        p[2] = r[k];
       }
       break;
     default:
       for (int k = 0; k < n; k++, p += step) {
-        p[0] = vm_px_apply_row(m, 0, q0[k], q1[k], q2[k]);
-        p[1] = vm_px_apply_row(m, 1, q0[k], q1[k], q2[k]);
-        p[2] = vm_px_apply_row(m, 2, q0[k], q1[k], q2[k]);
+        p[0] = r[k];
+        p[1] = g[k];
+        p[2] = b[k];
       }
   }
 }

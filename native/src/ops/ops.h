@@ -24,12 +24,17 @@ typedef struct vm_rs_plane {
 } vm_rs_plane;
 
 /* One axis of a resampling: output i reads `taps` source samples from start[i], with Q14
- * weights w[i * taps ...] that sum to 1 << 14. Every output reads inside [lo, hi). */
+ * weights w[i * wstride ...] that sum to 1 << 14 (wstride: taps rounded up to VM_RS_SLACK,
+ * the rest zero). Every output reads inside [lo, hi). */
 typedef struct vm_rs_axis {
-  int n, taps, lo, hi;
+  int n, taps, wstride, lo, hi;
+  int contiguous;  /* one tap, output i reads start[0] + i: a copy */
   int32_t *start;
   int16_t *w;
 } vm_rs_axis;
+
+/* Samples a row buffer needs beyond hi - lo (the zero-padded weights read them). */
+#define VM_RS_SLACK 8
 
 /* Output centre i sits at source coordinate a * i + b (sample centres at integers); each
  * output spans `a` source samples. Replaces the axis's tables (freeing the old ones).
@@ -38,7 +43,7 @@ int32_t vm_rs_axis_build(vm_rs_axis *ax, int src_len, int n, double a, double b,
 void vm_rs_axis_free(vm_rs_axis *ax);
 
 /* Output row r of a component, Q14: vertical taps over whole source rows into tmp (at least
- * ax->hi - ax->lo samples), then horizontal taps into out (ax->n samples). */
+ * ax->hi - ax->lo + VM_RS_SLACK samples), then horizontal taps into out (ax->n samples). */
 void vm_rs_row(const vm_rs_plane *p, const vm_rs_axis *ax, const vm_rs_axis *ay, int r, int16_t *tmp,
                int16_t *out);
 

@@ -15,6 +15,10 @@
 
 #include "ops.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* Columns per chunk of the vertical pass: the int32 accumulators stay in L1. */
 #define VM_RS_CHUNK 256
 /* The largest weight table of one axis (entries), far above any sane output. */
@@ -73,8 +77,9 @@ int32_t vm_rs_axis_build(vm_rs_axis *ax, int src_len, int n, double a, double b,
     count[i] = (int32_t)(l - f + 1);
     if (count[i] > taps) taps = count[i];
   }
+  int wstride = (taps + VM_RS_SLACK - 1) / VM_RS_SLACK * VM_RS_SLACK;
   ax->start = av_malloc_array((size_t)n, sizeof *ax->start);
-  ax->w = av_calloc((size_t)n * (size_t)taps, sizeof *ax->w);
+  ax->w = av_calloc((size_t)n * (size_t)wstride, sizeof *ax->w);
   if (!ax->start || !ax->w) {
     av_free(w);
     av_free(first);
@@ -84,13 +89,14 @@ int32_t vm_rs_axis_build(vm_rs_axis *ax, int src_len, int n, double a, double b,
   }
   ax->n = n;
   ax->taps = taps;
+  ax->wstride = wstride;
   ax->lo = INT_MAX;
   ax->hi = 0;
   for (int i = 0; i < n; i++) {
     int s = first[i];
     if (s > src_len - taps) s = src_len - taps;
     ax->start[i] = s;
-    int16_t *q = ax->w + (int64_t)i * taps;
+    int16_t *q = ax->w + (int64_t)i * wstride;
     const double *wi = w + (int64_t)i * window;
     int sum = 0, big = 0;
     for (int k = 0; k < count[i]; k++) {
@@ -103,6 +109,8 @@ int32_t vm_rs_axis_build(vm_rs_axis *ax, int src_len, int n, double a, double b,
     if (s < ax->lo) ax->lo = s;
     if (s + taps > ax->hi) ax->hi = s + taps;
   }
+  ax->contiguous = taps == 1;
+  for (int i = 1; i < n && ax->contiguous; i++) ax->contiguous = ax->start[i] == ax->start[0] + i;
   av_free(w);
   av_free(first);
   av_free(count);
@@ -115,15 +123,43 @@ static inline int32_t read_sample(const vm_rs_plane *p, const uint8_t *row, int 
   return (AV_RL16(s) >> p->shift) & ((1 << p->depth) - 1);
 }
 
-/* tmp[x - lo] = Q14 of the vertical taps at column x, for x in [lo, hi). */
+/* tmp[x - lo] = Q14 of the vertical taps at column x, for x in [lo, hi). The SIMD paths
+ * compute the same integer sums as the plain loops: results are identical. */
 static void vertical(const vm_rs_plane *p, const vm_rs_axis *ay, int r, int lo, int hi, int16_t *tmp) {
   const int taps = ay->taps;
-  const int16_t *wy = ay->w + (int64_t)r * taps;
+  const int16_t *wy = ay->w + (int64_t)r * ay->wstride;
   const uint8_t *base = p->data + (int64_t)ay->start[r] * p->stride;
   const int depth = p->depth;
   const int32_t round = 1 << (depth - 1);
+  int x0 = lo;
+#if defined(__SSE2__)
+  /* two taps per multiply-add: (row t, row t+1) sample pairs times (w_t, w_t+1) */
+  const int wide = p->bytes == 2 && p->step == 2 && p->shift == 0 && depth <= 15;
+  if ((p->bytes == 1 && p->step == 1) || wide) {
+    const __m128i zero = _mm_setzero_si128(), rnd = _mm_set1_epi32(round), sh = _mm_cvtsi32_si128(depth);
+    for (; x0 + 8 <= hi; x0 += 8) {
+      __m128i a0 = rnd, a1 = rnd;
+      for (int t = 0; t < taps; t += 2) {
+        const uint8_t *r0 = base + (int64_t)t * p->stride, *r1 = r0 + p->stride;
+        int has1 = t + 1 < taps;
+        __m128i s0, s1 = zero;
+        if (wide) {
+          s0 = _mm_loadu_si128((const __m128i *)(const void *)(r0 + 2 * x0));
+          if (has1) s1 = _mm_loadu_si128((const __m128i *)(const void *)(r1 + 2 * x0));
+        } else {
+          s0 = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(r0 + x0)), zero);
+          if (has1) s1 = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(r1 + x0)), zero);
+        }
+        const __m128i w = _mm_set1_epi32((int32_t)((uint32_t)(uint16_t)(has1 ? wy[t + 1] : 0) << 16 | (uint16_t)wy[t]));
+        a0 = _mm_add_epi32(a0, _mm_madd_epi16(_mm_unpacklo_epi16(s0, s1), w));
+        a1 = _mm_add_epi32(a1, _mm_madd_epi16(_mm_unpackhi_epi16(s0, s1), w));
+      }
+      _mm_storeu_si128((__m128i *)(void *)(tmp + (x0 - lo)), _mm_packs_epi32(_mm_sra_epi32(a0, sh), _mm_sra_epi32(a1, sh)));
+    }
+  }
+#endif
   int32_t acc[VM_RS_CHUNK];
-  for (int x0 = lo; x0 < hi; x0 += VM_RS_CHUNK) {
+  for (; x0 < hi; x0 += VM_RS_CHUNK) {
     const int len = hi - x0 < VM_RS_CHUNK ? hi - x0 : VM_RS_CHUNK;
     for (int x = 0; x < len; x++) acc[x] = round;
     for (int t = 0; t < taps; t++) {
@@ -148,16 +184,42 @@ static void vertical(const vm_rs_plane *p, const vm_rs_axis *ay, int r, int lo, 
 void vm_rs_row(const vm_rs_plane *p, const vm_rs_axis *ax, const vm_rs_axis *ay, int r, int16_t *tmp,
                int16_t *out) {
   vertical(p, ay, r, ax->lo, ax->hi, tmp);
-  const int taps = ax->taps, lo = ax->lo;
+  const int taps = ax->taps, lo = ax->lo, ws = ax->wstride;
+  if (ax->contiguous) {
+    memcpy(out, tmp + (ax->start[0] - lo), (size_t)ax->n * sizeof *out);
+    return;
+  }
   if (taps == 1) {
     for (int i = 0; i < ax->n; i++) out[i] = tmp[ax->start[i] - lo];
     return;
   }
+  if (taps <= 4) { /* upscaling: a few taps, not worth a vector */
+    for (int i = 0; i < ax->n; i++) {
+      const int16_t *s = tmp + (ax->start[i] - lo);
+      const int16_t *w = ax->w + (int64_t)i * ws;
+      int32_t acc = (1 << (VM_PX_WBITS - 1)) + w[0] * s[0] + w[1] * s[1];
+      if (taps > 2) acc += w[2] * s[2] + (taps > 3 ? w[3] * s[3] : 0);
+      out[i] = (int16_t)(acc >> VM_PX_WBITS);
+    }
+    return;
+  }
+  /* the weights of an output are padded with zeros to a multiple of VM_RS_SLACK: so is tmp */
+  memset(tmp + (ax->hi - lo), 0, VM_RS_SLACK * sizeof *tmp);
   for (int i = 0; i < ax->n; i++) {
     const int16_t *s = tmp + (ax->start[i] - lo);
-    const int16_t *w = ax->w + (int64_t)i * taps;
+    const int16_t *w = ax->w + (int64_t)i * ws;
+#if defined(__SSE2__)
+    __m128i acc = _mm_setzero_si128();
+    for (int t = 0; t < ws; t += 8)
+      acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(const void *)(s + t)),
+                                              _mm_loadu_si128((const __m128i *)(const void *)(w + t))));
+    acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0x4e));
+    acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0xb1));
+    out[i] = (int16_t)((_mm_cvtsi128_si32(acc) + (1 << (VM_PX_WBITS - 1))) >> VM_PX_WBITS);
+#else
     int32_t acc = 1 << (VM_PX_WBITS - 1);
     for (int t = 0; t < taps; t++) acc += w[t] * s[t];
     out[i] = (int16_t)(acc >> VM_PX_WBITS);
+#endif
   }
 }

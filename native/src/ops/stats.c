@@ -88,7 +88,7 @@ static int32_t shape(vm_stats *s, int w, int h, int transposed) {
   int64_t n = (int64_t)s->sw * s->sh;
   s->img = av_malloc_array((size_t)n, sizeof *s->img);
   s->level = av_malloc_array((size_t)n, sizeof *s->level);
-  s->tmp = av_malloc_array((size_t)(w > s->sw ? w : s->sw), sizeof *s->tmp);
+  s->tmp = av_malloc_array((size_t)(w > s->sw ? w : s->sw) + VM_RS_SLACK, sizeof *s->tmp);
   for (int i = 0; i < 3; i++) s->rgb[i] = av_malloc_array((size_t)s->sw, sizeof *s->rgb[i]);
   if (status != VM_OK || !s->img || !s->level || !s->tmp || !s->rgb[0] || !s->rgb[1] || !s->rgb[2]) {
     free_shape(s);
