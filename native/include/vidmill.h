@@ -463,7 +463,7 @@ typedef struct vm_image {
   int32_t chroma_location;  /* FFmpeg AVChromaLocation: 0 unspecified, 1 left, 2 center, ... */
   int32_t orientation;      /* vm_orientation to apply (ignored with KEEP_ORIENTATION) */
   int32_t sar_num, sar_den; /* sample aspect ratio; 0/0 = square */
-  int32_t reserved0;
+  int32_t reserved0, reserved1;
   const uint8_t *planes[4];
   int64_t strides[4];       /* bytes from one row to the next */
 } vm_image;

@@ -217,7 +217,7 @@ static const field_offset image_fields[] = {
     F(vm_image, struct_size), F(vm_image, pix_fmt),     F(vm_image, width),
     F(vm_image, height),      F(vm_image, matrix),      F(vm_image, color_range),
     F(vm_image, chroma_location), F(vm_image, orientation), F(vm_image, sar_num),
-    F(vm_image, sar_den),     F(vm_image, reserved0),   F(vm_image, planes),
+    F(vm_image, sar_den),     F(vm_image, reserved0),   F(vm_image, reserved1),  F(vm_image, planes),
     F(vm_image, strides),     {NULL, 0}};
 #undef F
 

@@ -165,7 +165,7 @@ static int cmd_abi(void) {
     bad = 1;
   }
   printf("%s\n", detail);
-  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_SYNTH_OPTIONS; id++)
+  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_IMAGE; id++)
     if (vm_struct_size(id) == 0) {
       fprintf(stderr, "struct %d has no size\n", id);
       bad = 1;

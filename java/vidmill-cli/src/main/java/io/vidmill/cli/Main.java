@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         RunCommand.class,
         ProbeCommand.class,
         FrameMd5Command.class,
+        FramesCommand.class,
         BenchCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class},
