@@ -3,7 +3,9 @@
  *
  * libvidmill opens a video clip (a file or a caller-owned memory buffer), describes it, and
  * decodes its first video stream frame by frame, in presentation order, in the decoder's
- * native pixel format, without autorotation and without dropping or duplicating frames.
+ * native pixel format, without autorotation and without dropping or duplicating frames; or,
+ * with an output set, converted to RGB/BGR/gray, resized and turned (see "Frame operations"),
+ * with per-frame statistics on request.
  * It is built on FFmpeg's libavformat/libavcodec, but no FFmpeg type appears here.
  *
  * Conventions
@@ -430,8 +432,9 @@ typedef struct vm_clip_aggregates {
   double scene_score_max;
 } vm_clip_aggregates;
 
-/* Fills the aggregates; all zero (and frames = 0) before any frame with statistics; motion
- * fields are -1 while fewer than two frames had statistics. */
+/* Fills the aggregates of the frames returned so far. Before any frame with statistics every
+ * field is 0 except the motion fields and scene_score_max, which are -1 while fewer than two
+ * frames had statistics. Accepts a clip without operations (all empty). */
 VM_API int32_t vm_clip_aggregates_get(const vm_clip *clip, vm_clip_aggregates *aggregates);
 
 /* Orientation of a picture: transpose first (when the bit is set), then the flips, in

@@ -15,7 +15,8 @@
  *                                       stats, dhash; all by default)
  * OUTPUT: --format rgb24|bgr24|gray8 --size N|WxH --fit fill|fit|crop|pad --filter
  *         bilinear|area|bicubic --keep-orientation (N alone: short side N)
- *   vmtool loop [--workers N] FILE...   the plain C loop: one single-threaded decoder per worker
+ *   vmtool loop [--workers N] [OUTPUT] FILE...
+ *                                       the plain C loop: one single-threaded decoder per worker
  *                                       thread, clips taken in turn; the ceiling a runtime can reach
  *   vmtool synth PATH W H FPS FRAMES [ENCODER]
  *   vmtool selftest DIR                 synthesised clips: decode paths agree, cuts fail cleanly
@@ -294,6 +295,7 @@ static int cmd_bench(int n, char **files, const tool_options *o) {
 typedef struct {
   char **files;
   int n;
+  const tool_options *opts;
   atomic_int next;
   atomic_llong frames;
   atomic_int failed;
@@ -301,7 +303,10 @@ typedef struct {
 
 static void *loop_worker(void *arg) {
   loop_state *st = arg;
-  tool_options o = {.threads = 1, .no_md5 = 1};
+  tool_options o = *st->opts; /* with OUTPUT options: decode and convert, as bench does */
+  o.threads = 1;
+  o.no_md5 = 1;
+  o.pixels = o.has_output;
   for (int i; (i = atomic_fetch_add(&st->next, 1)) < st->n;) {
     char err[600];
     int64_t frames = 0;
@@ -313,7 +318,7 @@ static void *loop_worker(void *arg) {
 
 static int cmd_loop(int n, char **files, const tool_options *o) {
   int workers = o->workers > 0 ? o->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
-  loop_state st = {.files = files, .n = n};
+  loop_state st = {.files = files, .n = n, .opts = o};
   pthread_t threads[256];
   if (workers > 256) workers = 256;
   double t0 = now_s();
