@@ -395,6 +395,10 @@ static void matrix_row(const vm_px_matrix *m, int channels, const int16_t *q0, c
                        const int16_t *q2, int n, uint8_t *const out[3]) {
   int k = 0;
 #if defined(__SSE2__)
+  int fits = 1; /* pmaddwd takes 16-bit coefficients: every matrix built here has |c| < 10000 */
+  for (int c = 0; c < channels; c++)
+    for (int i = 0; i < 3; i++) fits &= m->c[c][i] >= INT16_MIN && m->c[c][i] <= INT16_MAX;
+  const int simd_n = fits ? n : 0; /* else the plain loop below does it all */
   __m128i c01[3], c2[3], bias[3];
   for (int c = 0; c < channels; c++) {
     c01[c] = _mm_set1_epi32((int32_t)((uint32_t)(uint16_t)m->c[c][1] << 16 | (uint16_t)m->c[c][0]));
@@ -402,7 +406,7 @@ static void matrix_row(const vm_px_matrix *m, int channels, const int16_t *q0, c
     bias[c] = _mm_set1_epi32(m->bias[c]);
   }
   const __m128i zero = _mm_setzero_si128();
-  for (; k + 8 <= n; k += 8) {
+  for (; k + 8 <= simd_n; k += 8) {
     __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(q0 + k));
     __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(q1 + k));
     __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(q2 + k));
@@ -519,7 +523,8 @@ int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batc
       ((batch->want & VM_WANT_PIXELS) && (batch->data_capacity < 0 || (!batch->data && batch->data_capacity))))
     return VM_ERR_INVALID_ARGUMENT;
   const AVPixFmtDescriptor *d = av_pix_fmt_desc_get((enum AVPixelFormat)image->pix_fmt);
-  if (!d || (d->flags & AV_PIX_FMT_FLAG_HWACCEL)) return VM_ERR_INVALID_ARGUMENT;
+  if (!d || (d->flags & AV_PIX_FMT_FLAG_HWACCEL) || ((d->flags & AV_PIX_FMT_FLAG_PAL) && !image->planes[1]))
+    return VM_ERR_INVALID_ARGUMENT; /* a palette format needs its palette in planes[1] */
   for (int i = 0; i < av_pix_fmt_count_planes((enum AVPixelFormat)image->pix_fmt); i++)
     if (!image->planes[i] || image->strides[i] <= 0 || image->strides[i] > INT32_MAX) return VM_ERR_INVALID_ARGUMENT;
   batch->count = 0;
