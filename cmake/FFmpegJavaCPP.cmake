@@ -8,6 +8,7 @@
 #                       into FFMPEG_HEADERS_CACHE
 #
 # Result: imported targets FFmpeg::avutil, FFmpeg::avcodec, FFmpeg::avformat, FFmpeg::avfilter,
+# FFmpeg::swscale,
 # and FFMPEG_RUNTIME_DIR, a directory where every library can be found under its SONAME
 # (the jar names libva "libva.so", while libavutil asks for "libva.so.2").
 
@@ -15,6 +16,7 @@ set(FFMPEG_AVUTIL_MAJOR 59)
 set(FFMPEG_AVCODEC_MAJOR 61)
 set(FFMPEG_AVFORMAT_MAJOR 61)
 set(FFMPEG_AVFILTER_MAJOR 10)
+set(FFMPEG_SWSCALE_MAJOR 8)
 
 set(FFMPEG_LIB_DIR "" CACHE PATH "Directory with the FFmpeg shared libraries of the JavaCPP jar")
 set(FFMPEG_JAR "" CACHE FILEPATH "The org.bytedeco:ffmpeg linux-x86_64 jar (alternative to FFMPEG_LIB_DIR)")
@@ -103,9 +105,11 @@ _vm_check_major(avutil LIBAVUTIL ${FFMPEG_AVUTIL_MAJOR})
 _vm_check_major(avcodec LIBAVCODEC ${FFMPEG_AVCODEC_MAJOR})
 _vm_check_major(avformat LIBAVFORMAT ${FFMPEG_AVFORMAT_MAJOR})
 _vm_check_major(avfilter LIBAVFILTER ${FFMPEG_AVFILTER_MAJOR})
+_vm_check_major(swscale LIBSWSCALE ${FFMPEG_SWSCALE_MAJOR})
 
 foreach(_pair avutil:${FFMPEG_AVUTIL_MAJOR} avcodec:${FFMPEG_AVCODEC_MAJOR}
-              avformat:${FFMPEG_AVFORMAT_MAJOR} avfilter:${FFMPEG_AVFILTER_MAJOR})
+              avformat:${FFMPEG_AVFORMAT_MAJOR} avfilter:${FFMPEG_AVFILTER_MAJOR}
+              swscale:${FFMPEG_SWSCALE_MAJOR})
   string(REPLACE ":" ";" _pair "${_pair}")
   list(GET _pair 0 _name)
   list(GET _pair 1 _major)

@@ -3,7 +3,9 @@
  *
  * libvidmill opens a video clip (a file or a caller-owned memory buffer), describes it, and
  * decodes its first video stream frame by frame, in presentation order, in the decoder's
- * native pixel format, without autorotation and without dropping or duplicating frames.
+ * native pixel format, without autorotation and without dropping or duplicating frames; or,
+ * with an output set, converted to RGB/BGR/gray, resized and turned (see "Frame operations"),
+ * with per-frame statistics on request.
  * It is built on FFmpeg's libavformat/libavcodec, but no FFmpeg type appears here.
  *
  * Conventions
@@ -39,7 +41,7 @@ extern "C" {
 
 /* Bumped on any incompatible change of a struct layout or function signature. Bindings
  * check vm_abi_version() == the value they were written for before anything else. */
-#define VM_ABI_VERSION 1
+#define VM_ABI_VERSION 2
 
 VM_API uint32_t vm_abi_version(void);
 
@@ -61,6 +63,9 @@ typedef enum vm_struct_id {
   VM_STRUCT_FRAME = 5,
   VM_STRUCT_BATCH = 6,
   VM_STRUCT_SYNTH_OPTIONS = 7,
+  VM_STRUCT_OUTPUT = 8,
+  VM_STRUCT_CLIP_AGGREGATES = 9,
+  VM_STRUCT_IMAGE = 10,
 } vm_struct_id;
 
 /* sizeof the struct, or 0 for an unknown id. Lets bindings verify their layouts. */
@@ -243,9 +248,15 @@ VM_API int32_t vm_clip_stats_get(const vm_clip *clip, vm_clip_stats *stats);
 typedef enum vm_frame_flags {
   VM_FRAME_KEY = 1 << 0,       /* a key frame */
   VM_FRAME_CORRUPT = 1 << 1,   /* the decoder flagged errors in this frame */
+  VM_FRAME_STATS = 1 << 2,     /* the statistics fields are set (VM_WANT_STATS) */
+  VM_FRAME_BLACK = 1 << 3,     /* statistics: a black frame (see "Frame statistics") */
+  VM_FRAME_BLANK = 1 << 4,     /* statistics: a uniform frame, of any level */
+  VM_FRAME_SCENE_CUT = 1 << 5, /* statistics: scene_score reached the scene-cut threshold */
 } vm_frame_flags;
 
-/* One decoded frame, as filled by vm_clip_next. */
+/* One decoded frame, as filled by vm_clip_next. With an output set (vm_clip_set_output),
+ * width, height, pix_fmt, data_size, the pixels and the MD5 are those of the converted
+ * picture; otherwise those of the frame as decoded. */
 typedef struct vm_frame {
   int64_t pts;          /* FFmpeg's best-effort presentation timestamp, stream time base;
                            INT64_MIN if the stream gives none */
@@ -258,11 +269,22 @@ typedef struct vm_frame {
   int32_t pix_fmt;      /* FFmpeg pixel format number; see vm_pix_fmt_name */
   uint32_t flags;       /* vm_frame_flags */
   uint8_t md5[16];      /* MD5 of the packed picture, when VM_WANT_MD5 */
+  /* Statistics, with VM_WANT_STATS (flag VM_FRAME_STATS); 0 otherwise. Definitions and
+   * thresholds: "Frame statistics" below. */
+  float luma_mean;      /* mean luma, full-range levels 0..255 */
+  float luma_std;       /* standard deviation of the luma */
+  float dark_fraction;  /* fraction of pixels at or below VM_STATS_BLACK_LEVEL */
+  float sharpness;      /* variance of the Laplacian of the luma */
+  float motion;         /* mean absolute luma difference to the previous frame with
+                           statistics; -1 for the first */
+  float scene_score;    /* 0..1, luma histogram distance to that frame; -1 for the first */
+  uint64_t dhash;       /* 64-bit difference hash of the picture as output (orientation) */
 } vm_frame;
 
 typedef enum vm_want {
   VM_WANT_MD5 = 1 << 0,        /* compute vm_frame.md5 */
   VM_WANT_PIXELS = 1 << 1,     /* copy the packed picture into batch.data */
+  VM_WANT_STATS = 1 << 2,      /* compute the statistics fields of vm_frame */
 } vm_want;
 
 /* A caller-owned batch: an array of vm_frame and, optionally, a byte buffer for pixels. */
@@ -294,6 +316,167 @@ VM_API int32_t vm_clip_next(vm_clip *clip, vm_batch *batch);
 
 /* FFmpeg's name of a pixel format number ("yuv420p", "yuv420p10le"), "" if unknown. */
 VM_API const char *vm_pix_fmt_name(int32_t pix_fmt);
+
+/* ===================================================================================== */
+/* Frame operations: conversion, resizing, orientation, statistics                        */
+/* ===================================================================================== */
+
+/* By default frames come out as decoded. An output (vm_clip_set_output) converts them, in C,
+ * on the thread that calls vm_clip_next: to 8-bit RGB, BGR or gray with the colour matrix
+ * and range of the stream, resampled to a size (YUV planes are resampled before the matrix,
+ * chroma straight to the output size), turned as the display matrix says. docs/frames.md
+ * has the arithmetic; in short:
+ *   - matrix: the frame's (BT.601, BT.709, BT.2020 (NCL; CL is treated as NCL), FCC,
+ *     SMPTE 240M, YCgCo); unspecified: BT.709 when width >= 1280 or height > 576, else
+ *     BT.601 (what players do). No tone mapping: HDR comes out as its non-linear R'G'B'.
+ *   - range: the frame's; unspecified: full for yuvj* and RGB formats, else limited.
+ *   - chroma siting: the frame's; unspecified: centre for full range, else left (MPEG-2).
+ *   - 9..16-bit sources are carried at 14 bits through the resampling and rounded once, at
+ *     the end, to 8 bits.
+ *   - every pixel format FFmpeg knows is accepted: planar, semi-planar (nv12, p010) and
+ *     packed YUV/RGB of 8 or 9..16 bits are read directly, the rest (palettes, big-endian,
+ *     float, sub-byte, Bayer, XYZ) through libswscale to a 16-bit planar format first. */
+
+typedef enum vm_pixel_format {
+  VM_PIXEL_NATIVE = 0,  /* the frame as decoded: no operation at all (framemd5-exact) */
+  VM_PIXEL_RGB24 = 1,   /* packed R, G, B bytes */
+  VM_PIXEL_BGR24 = 2,   /* packed B, G, R bytes (OpenCV's order) */
+  VM_PIXEL_GRAY8 = 3,   /* full-range luma Y' (BT.601 luma for RGB sources) */
+} vm_pixel_format;
+
+/* How the picture (as displayed: after orientation, with square pixels) meets width x height. */
+typedef enum vm_resize_mode {
+  VM_RESIZE_NONE = 0,        /* keep the size (width, height: 0) */
+  VM_RESIZE_FILL = 1,        /* exactly width x height, stretched */
+  VM_RESIZE_FIT = 2,         /* aspect kept, as large as fits inside width x height: one side
+                                equals its bound, the other is round(aspect * bound) */
+  VM_RESIZE_CENTER_CROP = 3, /* aspect kept, resized to cover width x height (the other side
+                                round()ed), then the centre cut out (offset floor((R - N) / 2)):
+                                exactly width x height */
+  VM_RESIZE_PAD = 4,         /* FIT, then centred on a black width x height canvas (offset
+                                floor((N - n) / 2)) */
+  VM_RESIZE_SHORT_SIDE = 5,  /* aspect kept, the short side equals `width` (height: 0) */
+} vm_resize_mode;
+
+/* Resampling kernels. Downscaling widens the kernel by the scale factor (antialiasing, as
+ * swscale and PIL do); out-of-picture taps repeat the edge sample. */
+typedef enum vm_filter {
+  VM_FILTER_BILINEAR = 0,    /* triangle kernel (default) */
+  VM_FILTER_AREA = 1,        /* exact pixel-area average when downscaling; bilinear upscaling */
+  VM_FILTER_BICUBIC = 2,     /* Keys cubic, a = -0.5 (Catmull-Rom) */
+} vm_filter;
+
+typedef enum vm_output_flags {
+  /* Keep the picture as stored instead of turning it as the display matrix says (a
+   * rotation and/or mirror, applied the way ffmpeg's autorotation does). */
+  VM_OUTPUT_KEEP_ORIENTATION = 1 << 0,
+  /* Treat samples as square: ignore the sample aspect ratio when keeping the aspect. */
+  VM_OUTPUT_IGNORE_SAR = 1 << 1,
+} vm_output_flags;
+
+#define VM_MAX_OUTPUT_SIDE 16384
+
+typedef struct vm_output {
+  uint32_t struct_size;
+  int32_t pixel_format;     /* vm_pixel_format */
+  int32_t width, height;    /* the box of the resize mode, 1..VM_MAX_OUTPUT_SIDE */
+  int32_t resize;           /* vm_resize_mode */
+  int32_t filter;           /* vm_filter */
+  uint32_t flags;           /* vm_output_flags */
+  float scene_threshold;    /* VM_FRAME_SCENE_CUT when scene_score >= this; 0 = default */
+} vm_output;
+
+/* Sets how the following frames of the clip come out (NULL, or pixel_format NATIVE with no
+ * resize: as decoded). May be called at any time; takes effect from the next frame. The
+ * options are copied. VM_ERR_INVALID_ARGUMENT for an inconsistent set (a size without a
+ * resize mode, a resize of the native format, ...), with the reason in vm_clip_last_error;
+ * the previous output then stays. The statistics do not depend on it. */
+VM_API int32_t vm_clip_set_output(vm_clip *clip, const vm_output *output);
+
+/* Frame statistics (VM_WANT_STATS). Computed on the whole decoded frame, whatever the
+ * output size or crop, on its luma area-averaged to a short side of at most 256 samples (long
+ * side at most 1024; never enlarged), in full-range levels 0..255:
+ *   luma_mean, luma_std    mean and standard deviation of the levels
+ *   dark_fraction          of pixels at or below VM_STATS_BLACK_LEVEL (10% of full scale)
+ *   VM_FRAME_BLACK         dark_fraction >= VM_STATS_BLACK_RATIO (ffmpeg blackdetect's defaults)
+ *   VM_FRAME_BLANK         luma_std <= VM_STATS_BLANK_STDDEV: a uniform frame of any level
+ *   sharpness              variance of the 3x3 Laplacian [0 1 0; 1 -4 1; 0 1 0] over the
+ *                          interior samples (0 for a flat picture; higher is sharper)
+ *   motion                 mean absolute difference of the luma, area-averaged to 64x64,
+ *                          to that of the previous frame with statistics (the previous
+ *                          sampled frame); -1 for the first
+ *   scene_score            total-variation distance of the 32-bin luma histograms of this
+ *                          and that previous frame: 0 same levels .. 1 none in common; -1
+ *                          for the first. VM_FRAME_SCENE_CUT when >= the output's
+ *                          scene_threshold (default VM_STATS_SCENE_THRESHOLD)
+ *   dhash                  difference hash: luma area-averaged to 9x8 (of the picture as
+ *                          output: turned unless VM_OUTPUT_KEEP_ORIENTATION), bit = the right
+ *                          neighbour is brighter, row-major, first bit the MSB (imagehash's
+ *                          convention); near-equal pictures have hashes a few bits apart */
+#define VM_STATS_BLACK_LEVEL 25.5
+#define VM_STATS_BLACK_RATIO 0.98
+#define VM_STATS_BLANK_STDDEV 3.0
+#define VM_STATS_SCENE_THRESHOLD 0.3
+
+/* Per-clip aggregates of the statistics of the frames returned so far. */
+typedef struct vm_clip_aggregates {
+  uint32_t struct_size;
+  int32_t reserved0;
+  int64_t frames;           /* frames with statistics */
+  int64_t black_frames;     /* with VM_FRAME_BLACK */
+  int64_t blank_frames;     /* with VM_FRAME_BLANK */
+  int64_t scene_cuts;       /* with VM_FRAME_SCENE_CUT */
+  double luma_mean, luma_min, luma_max;             /* of luma_mean */
+  double sharpness_mean, sharpness_min, sharpness_max;
+  double motion_mean, motion_min, motion_max;       /* over frames with a motion value */
+  double scene_score_max;
+} vm_clip_aggregates;
+
+/* Fills the aggregates of the frames returned so far. Before any frame with statistics every
+ * field is 0 except the motion fields and scene_score_max, which are -1 while fewer than two
+ * frames had statistics. Accepts a clip without operations (all empty). */
+VM_API int32_t vm_clip_aggregates_get(const vm_clip *clip, vm_clip_aggregates *aggregates);
+
+/* Orientation of a picture: transpose first (when the bit is set), then the flips, in
+ * display space. The named values are those a display matrix can ask for. */
+typedef enum vm_orientation {
+  VM_ORIENTATION_NORMAL = 0,
+  VM_ORIENTATION_MIRROR = 1,      /* left-right flip */
+  VM_ORIENTATION_FLIP = 2,        /* top-bottom flip */
+  VM_ORIENTATION_ROTATE_180 = 3,
+  VM_ORIENTATION_TRANSPOSE = 4,   /* rows become columns */
+  VM_ORIENTATION_ROTATE_90 = 5,   /* turn 90 degrees clockwise */
+  VM_ORIENTATION_ROTATE_270 = 6,  /* turn 90 degrees counter-clockwise */
+  VM_ORIENTATION_TRANSVERSE = 7,
+} vm_orientation;
+
+/* A caller's picture for vm_image_process: planes laid out as FFmpeg's pixel format
+ * `pix_fmt` says. The colour fields follow FFmpeg's numbering where 0 means unspecified. */
+typedef enum vm_color_matrix {
+  VM_MATRIX_AUTO = 0, VM_MATRIX_BT601 = 1, VM_MATRIX_BT709 = 2, VM_MATRIX_BT2020 = 3,
+  VM_MATRIX_FCC = 4, VM_MATRIX_SMPTE240M = 5, VM_MATRIX_YCGCO = 6, VM_MATRIX_RGB = 7,
+} vm_color_matrix;
+
+typedef struct vm_image {
+  uint32_t struct_size;
+  int32_t pix_fmt;          /* FFmpeg pixel format number */
+  int32_t width, height;
+  int32_t matrix;           /* vm_color_matrix */
+  int32_t color_range;      /* 0 unspecified, 1 limited ("tv"), 2 full ("pc") */
+  int32_t chroma_location;  /* FFmpeg AVChromaLocation: 0 unspecified, 1 left, 2 center, ... */
+  int32_t orientation;      /* vm_orientation to apply (ignored with KEEP_ORIENTATION) */
+  int32_t sar_num, sar_den; /* sample aspect ratio; 0/0 = square */
+  int32_t reserved0, reserved1;
+  const uint8_t *planes[4];
+  int64_t strides[4];       /* bytes from one row to the next */
+} vm_image;
+
+/* Runs the operations of `output` (NULL: native) on one caller-owned picture, the way a
+ * clip's frame would be processed, into entry 0 of the batch (count = 1, pixels at data
+ * offset 0 with VM_WANT_PIXELS, md5 and statistics as `want` says; motion and scene_score
+ * are -1). VM_ERR_BUFFER_TOO_SMALL with data_needed as vm_clip_next. Thread-safe; for tests,
+ * tools and GPU reference checks, not the hot path (it plans every call). */
+VM_API int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batch *batch);
 
 /* ===================================================================================== */
 /* Synthetic clips (demo, benchmarks, tests)                                              */

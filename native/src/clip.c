@@ -18,6 +18,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "internal.h"
+#include "ops/ops.h"
 
 /* Give up on a stream that keeps failing: after this many packets in a row that failed to
  * decode, nothing useful is coming (and a hostile file must not make us spin). */
@@ -463,6 +464,7 @@ void vm_clip_close(vm_clip *clip) {
   }
   vm_input_close(&clip->input);
   av_freep(&clip->scratch);
+  vm_ops_free(clip->ops);
   vm_log_bind_thread(NULL);
   clip->magic = 0;
   free(clip);
@@ -624,15 +626,59 @@ static int32_t final_status(vm_clip *clip) {
   return clip->state;
 }
 
+/* The clip's frame operations, created on first use with the stream's display matrix. */
+static vm_ops *clip_ops(vm_clip *clip) {
+  if (clip->ops) return clip->ops;
+  clip->ops = vm_ops_new();
+  if (clip->ops && clip->st) {
+    const AVPacketSideData *sd = av_packet_side_data_get(
+        clip->st->codecpar->coded_side_data, clip->st->codecpar->nb_coded_side_data, AV_PKT_DATA_DISPLAYMATRIX);
+    vm_ops_set_stream_matrix(clip->ops, sd && sd->size >= 9 * sizeof(int32_t) ? (const int32_t *)sd->data : NULL);
+  }
+  return clip->ops;
+}
+
+/* The operations this batch needs, or NULL: the frame goes out as decoded, as before. */
+static vm_ops *ops_for(vm_clip *clip, const vm_batch *batch) {
+  if (!(batch->want & VM_WANT_STATS) && !vm_ops_converts(clip->ops)) return NULL;
+  return clip_ops(clip);
+}
+
+int32_t vm_clip_set_output(vm_clip *clip, const vm_output *output) {
+  if (!clip) return VM_ERR_INVALID_ARGUMENT;
+  vm_ops *ops = clip_ops(clip);
+  if (!ops) return VM_ERR_OUT_OF_MEMORY;
+  char err[VM_ERROR_SIZE];
+  int32_t status = vm_ops_set_output(ops, output, err, sizeof err);
+  if (status != VM_OK) vm_strlcpy(clip->error, err, sizeof clip->error);
+  return status;
+}
+
+int32_t vm_clip_aggregates_get(const vm_clip *clip, vm_clip_aggregates *aggregates) {
+  if (!clip || !aggregates || aggregates->struct_size < sizeof *aggregates) return VM_ERR_INVALID_ARGUMENT;
+  vm_ops_aggregates(clip->ops, aggregates);
+  return VM_OK;
+}
+
 /* Copies/hashes the pending frame into the batch. Returns 1 when it was added, 0 when it
  * does not fit (it stays pending), or a negative status. */
 static int emit_frame(vm_clip *clip, vm_batch *batch) {
   AVFrame *f = clip->frame;
-  int size = av_image_get_buffer_size(f->format, f->width, f->height, 1);
-  if (size < 0) {
+  vm_ops *ops = ops_for(clip, batch);
+  vm_ops_shape shape = {f->format, f->width, f->height,
+                        ops ? 0 : av_image_get_buffer_size(f->format, f->width, f->height, 1)};
+  if (ops) {
+    int32_t status = vm_ops_prepare(ops, f, &shape);
+    if (status < 0) {
+      vm_clip_fail_own(clip, status, "%s", vm_ops_error(ops));
+      return clip->state;
+    }
+  }
+  if (shape.size < 0 || shape.size > INT_MAX) {
     vm_clip_fail_own(clip, VM_ERR_CORRUPT, "the decoder returned a frame of unknown layout");
     return clip->state;
   }
+  int size = (int)shape.size;
   uint8_t *dst = NULL;
   if (batch->want & VM_WANT_PIXELS) {
     if (batch->data_used + size > batch->data_capacity) {
@@ -655,8 +701,16 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
   memset(out, 0, sizeof *out);
   out->data_offset = -1;
   if (dst) {
-    av_image_copy_to_buffer(dst, size, (const uint8_t *const *)f->data, f->linesize, f->format,
-                            f->width, f->height, 1);
+    if (ops) {
+      int32_t status = vm_ops_render(ops, dst);
+      if (status < 0) {
+        vm_clip_fail_own(clip, status, "%s", vm_ops_error(ops));
+        return clip->state;
+      }
+    } else {
+      av_image_copy_to_buffer(dst, size, (const uint8_t *const *)f->data, f->linesize, f->format,
+                              f->width, f->height, 1);
+    }
     if (batch->want & VM_WANT_MD5) av_md5_sum(out->md5, dst, size);
     if (batch->want & VM_WANT_PIXELS) {
       out->data_offset = batch->data_used;
@@ -666,10 +720,17 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
   out->pts = f->best_effort_timestamp;
   out->dts = f->pkt_dts;
   out->duration = f->duration;
+  if (ops && (batch->want & VM_WANT_STATS)) {
+    int32_t status = vm_ops_stats(ops, out);
+    if (status < 0) {
+      vm_clip_fail_own(clip, status, "%s", vm_ops_error(ops));
+      return clip->state;
+    }
+  }
   out->data_size = size;
-  out->width = f->width;
-  out->height = f->height;
-  out->pix_fmt = f->format;
+  out->width = shape.width;
+  out->height = shape.height;
+  out->pix_fmt = shape.pix_fmt;
   if (f->flags & AV_FRAME_FLAG_KEY) out->flags |= VM_FRAME_KEY;
   if ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags) {
     out->flags |= VM_FRAME_CORRUPT;

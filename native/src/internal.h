@@ -68,6 +68,7 @@ struct vm_clip {
 
   uint8_t *scratch;       /* a packed frame, for hashing */
   unsigned int scratch_size;
+  struct vm_ops *ops;     /* frame operations (ops/), NULL until an output or statistics are asked for */
 
   vm_clip_info info;
   vm_clip_stats stats;

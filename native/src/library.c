@@ -6,6 +6,7 @@
 #include <libavfilter/avfilter.h>
 #include <libavutil/mem.h>
 #include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
 
 #include "internal.h"
 
@@ -18,9 +19,12 @@ _Static_assert(sizeof(vm_source) == 40, "vm_source layout");
 _Static_assert(sizeof(vm_open_options) == 48, "vm_open_options layout");
 _Static_assert(sizeof(vm_clip_info) == 424, "vm_clip_info layout");
 _Static_assert(sizeof(vm_clip_stats) == 72, "vm_clip_stats layout");
-_Static_assert(sizeof(vm_frame) == 72, "vm_frame layout");
+_Static_assert(sizeof(vm_frame) == 104, "vm_frame layout");
 _Static_assert(sizeof(vm_batch) == 56, "vm_batch layout");
 _Static_assert(sizeof(vm_synth_options) == 72, "vm_synth_options layout");
+_Static_assert(sizeof(vm_output) == 32, "vm_output layout");
+_Static_assert(sizeof(vm_clip_aggregates) == 120, "vm_clip_aggregates layout");
+_Static_assert(sizeof(vm_image) == 112, "vm_image layout");
 
 /* The headers must be those of the FFmpeg the JavaCPP jar ships (CMake passes its majors). */
 #if defined(VM_EXPECT_AVCODEC_MAJOR) && (LIBAVCODEC_VERSION_MAJOR != VM_EXPECT_AVCODEC_MAJOR || \
@@ -66,6 +70,7 @@ int32_t vm_runtime_check(char *detail, size_t detail_size) {
       {"libavcodec", avcodec_version() >> 16, LIBAVCODEC_VERSION_MAJOR},
       {"libavformat", avformat_version() >> 16, LIBAVFORMAT_VERSION_MAJOR},
       {"libavfilter", avfilter_version() >> 16, LIBAVFILTER_VERSION_MAJOR},
+      {"libswscale", swscale_version() >> 16, LIBSWSCALE_VERSION_MAJOR},
   };
   char text[400] = "";
   int32_t status = VM_OK;
@@ -177,7 +182,9 @@ static const field_offset clip_stats_fields[] = {
 static const field_offset frame_fields[] = {
     F(vm_frame, pts),    F(vm_frame, dts),     F(vm_frame, duration), F(vm_frame, data_offset),
     F(vm_frame, data_size), F(vm_frame, width), F(vm_frame, height),  F(vm_frame, pix_fmt),
-    F(vm_frame, flags),  F(vm_frame, md5),     {NULL, 0}};
+    F(vm_frame, flags),  F(vm_frame, md5),     F(vm_frame, luma_mean), F(vm_frame, luma_std),
+    F(vm_frame, dark_fraction), F(vm_frame, sharpness), F(vm_frame, motion), F(vm_frame, scene_score),
+    F(vm_frame, dhash),  {NULL, 0}};
 static const field_offset batch_fields[] = {
     F(vm_batch, struct_size),   F(vm_batch, want),      F(vm_batch, frames),
     F(vm_batch, capacity),      F(vm_batch, count),     F(vm_batch, data),
@@ -192,6 +199,26 @@ static const field_offset synth_fields[] = {
     F(vm_synth_options, path),        F(vm_synth_options, encoder),
     F(vm_synth_options, pattern),     F(vm_synth_options, pix_fmt),
     {NULL, 0}};
+static const field_offset output_fields[] = {
+    F(vm_output, struct_size), F(vm_output, pixel_format), F(vm_output, width),
+    F(vm_output, height),      F(vm_output, resize),       F(vm_output, filter),
+    F(vm_output, flags),       F(vm_output, scene_threshold), {NULL, 0}};
+static const field_offset aggregates_fields[] = {
+    F(vm_clip_aggregates, struct_size),    F(vm_clip_aggregates, reserved0),
+    F(vm_clip_aggregates, frames),         F(vm_clip_aggregates, black_frames),
+    F(vm_clip_aggregates, blank_frames),   F(vm_clip_aggregates, scene_cuts),
+    F(vm_clip_aggregates, luma_mean),      F(vm_clip_aggregates, luma_min),
+    F(vm_clip_aggregates, luma_max),       F(vm_clip_aggregates, sharpness_mean),
+    F(vm_clip_aggregates, sharpness_min),  F(vm_clip_aggregates, sharpness_max),
+    F(vm_clip_aggregates, motion_mean),    F(vm_clip_aggregates, motion_min),
+    F(vm_clip_aggregates, motion_max),     F(vm_clip_aggregates, scene_score_max),
+    {NULL, 0}};
+static const field_offset image_fields[] = {
+    F(vm_image, struct_size), F(vm_image, pix_fmt),     F(vm_image, width),
+    F(vm_image, height),      F(vm_image, matrix),      F(vm_image, color_range),
+    F(vm_image, chroma_location), F(vm_image, orientation), F(vm_image, sar_num),
+    F(vm_image, sar_den),     F(vm_image, reserved0),   F(vm_image, reserved1),  F(vm_image, planes),
+    F(vm_image, strides),     {NULL, 0}};
 #undef F
 
 static const field_offset *fields_of(int32_t id) {
@@ -203,6 +230,9 @@ static const field_offset *fields_of(int32_t id) {
     case VM_STRUCT_FRAME: return frame_fields;
     case VM_STRUCT_BATCH: return batch_fields;
     case VM_STRUCT_SYNTH_OPTIONS: return synth_fields;
+    case VM_STRUCT_OUTPUT: return output_fields;
+    case VM_STRUCT_CLIP_AGGREGATES: return aggregates_fields;
+    case VM_STRUCT_IMAGE: return image_fields;
     default: return NULL;
   }
 }
@@ -216,6 +246,9 @@ uint32_t vm_struct_size(int32_t id) {
     case VM_STRUCT_FRAME: return sizeof(vm_frame);
     case VM_STRUCT_BATCH: return sizeof(vm_batch);
     case VM_STRUCT_SYNTH_OPTIONS: return sizeof(vm_synth_options);
+    case VM_STRUCT_OUTPUT: return sizeof(vm_output);
+    case VM_STRUCT_CLIP_AGGREGATES: return sizeof(vm_clip_aggregates);
+    case VM_STRUCT_IMAGE: return sizeof(vm_image);
     default: return 0;
   }
 }

@@ -5,9 +5,18 @@
  *   vmtool info FILE                    the clip description
  *   vmtool md5 [--threads N] [--memory] [--pixels] FILE
  *                                       one line per frame: pts dts size md5, then the status
- *   vmtool bench [--threads N] [--repeat R] [--open-only] FILE...
- *                                       frames/s of a full decode, ms per open+close
- *   vmtool loop [--workers N] FILE...   the plain C loop: one single-threaded decoder per worker
+ *   vmtool frames [OUTPUT] [--stats] [--raw OUT] FILE
+ *                                       one line per frame of the converted output: pts, size,
+ *                                       pix_fmt, md5 and statistics; then the clip aggregates
+ *   vmtool bench [--threads N] [--repeat R] [--open-only] [OUTPUT] FILE...
+ *                                       frames/s of a full decode (and conversion), ms per open+close
+ *   vmtool opscheck MEDIA_DIR DIR [PART] frame operations against swscale, exact references and
+ *                                       known answers (parts: convert, resize, geometry, orient,
+ *                                       stats, dhash; all by default)
+ * OUTPUT: --format rgb24|bgr24|gray8 --size N|WxH --fit fill|fit|crop|pad --filter
+ *         bilinear|area|bicubic --keep-orientation (N alone: short side N)
+ *   vmtool loop [--workers N] [OUTPUT] FILE...
+ *                                       the plain C loop: one single-threaded decoder per worker
  *                                       thread, clips taken in turn; the ceiling a runtime can reach
  *   vmtool synth PATH W H FPS FRAMES [ENCODER]
  *   vmtool selftest DIR                 synthesised clips: decode paths agree, cuts fail cleanly
@@ -27,6 +36,7 @@
 #include <unistd.h>
 
 #include "vidmill.h"
+#include "vmtool.h"
 
 #define SKIP 77
 
@@ -38,6 +48,10 @@ typedef struct {
   int open_only;
   int no_md5;       /* decode only: neither hash nor copy the frames */
   int workers;
+  int has_output;   /* out is set on every clip */
+  vm_output out;
+  int stats;        /* VM_WANT_STATS */
+  const char *raw;  /* frames: write the pixels here */
 } tool_options;
 
 static double now_s(void) {
@@ -66,11 +80,12 @@ static void hex(const uint8_t md5[16], char out[33]) {
   for (int i = 0; i < 16; i++) sprintf(out + 2 * i, "%02x", md5[i]);
 }
 
-/* Decodes a whole clip; calls `line` for each frame. Returns the final status. */
-typedef void (*frame_fn)(const vm_frame *frame, void *ctx);
+/* Decodes a whole clip; calls `fn` for each frame (pixels with --pixels). Returns the final
+ * status; the clip's aggregates go to agg_out when set. */
+typedef void (*frame_fn)(const vm_frame *frame, const uint8_t *pixels, void *ctx);
 
-static int32_t decode(const char *path, const tool_options *o, frame_fn fn, void *ctx,
-                      char *err, size_t err_size, vm_clip_info *info_out, int64_t *frames_out) {
+static int32_t decode_agg(const char *path, const tool_options *o, frame_fn fn, void *ctx, char *err,
+                          size_t err_size, vm_clip_info *info_out, int64_t *frames_out, vm_clip_aggregates *agg_out) {
   vm_source src = {.struct_size = sizeof src, .name = path};
   uint8_t *bytes = NULL;
   if (o->memory) {
@@ -88,6 +103,7 @@ static int32_t decode(const char *path, const tool_options *o, frame_fn fn, void
   vm_open_options opts = {.struct_size = sizeof opts, .threads = o->threads, .timeout_ms = 60000};
   vm_clip *clip = NULL;
   int32_t status = vm_clip_open(&src, &opts, &clip);
+  if (status == VM_OK && o->has_output) status = vm_clip_set_output(clip, &o->out);
   int64_t frames = 0;
   enum { CAP = 16 };
   vm_frame frame_buf[CAP];
@@ -99,7 +115,8 @@ static int32_t decode(const char *path, const tool_options *o, frame_fn fn, void
   }
   while (status == VM_OK) {
     vm_batch batch = {.struct_size = sizeof batch,
-                      .want = (o->no_md5 ? 0 : VM_WANT_MD5) | (o->pixels ? VM_WANT_PIXELS : 0),
+                      .want = (o->no_md5 ? 0 : VM_WANT_MD5) | (o->pixels ? VM_WANT_PIXELS : 0) |
+                              (o->stats ? VM_WANT_STATS : 0),
                       .frames = frame_buf, .capacity = CAP, .data = data, .data_capacity = data_cap};
     status = vm_clip_next(clip, &batch);
     if (status == VM_ERR_BUFFER_TOO_SMALL) {
@@ -109,9 +126,14 @@ static int32_t decode(const char *path, const tool_options *o, frame_fn fn, void
       continue;
     }
     for (uint32_t i = 0; i < batch.count; i++) {
-      if (fn) fn(&frame_buf[i], ctx);
+      const vm_frame *f = &frame_buf[i];
+      if (fn) fn(f, f->data_offset >= 0 ? data + f->data_offset : NULL, ctx);
       frames++;
     }
+  }
+  if (agg_out) {
+    agg_out->struct_size = sizeof *agg_out;
+    if (clip) vm_clip_aggregates_get(clip, agg_out);
   }
   if (info_out) {
     info_out->struct_size = sizeof *info_out;
@@ -123,6 +145,11 @@ static int32_t decode(const char *path, const tool_options *o, frame_fn fn, void
   free(bytes);
   if (frames_out) *frames_out = frames;
   return status;
+}
+
+static int32_t decode(const char *path, const tool_options *o, frame_fn fn, void *ctx, char *err,
+                      size_t err_size, vm_clip_info *info_out, int64_t *frames_out) {
+  return decode_agg(path, o, fn, ctx, err, err_size, info_out, frames_out, NULL);
 }
 
 /* ---- commands ------------------------------------------------------------------------ */
@@ -139,7 +166,7 @@ static int cmd_abi(void) {
     bad = 1;
   }
   printf("%s\n", detail);
-  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_SYNTH_OPTIONS; id++)
+  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_IMAGE; id++)
     if (vm_struct_size(id) == 0) {
       fprintf(stderr, "struct %d has no size\n", id);
       bad = 1;
@@ -180,7 +207,7 @@ static int cmd_info(const char *path) {
   return status == VM_OK ? 0 : 1;
 }
 
-static void print_frame(const vm_frame *f, void *ctx) {
+static void print_frame(const vm_frame *f, const uint8_t *pixels, void *ctx) {
   char h[33];
   hex(f->md5, h);
   printf("%" PRId64 " %" PRId64 " %" PRId64 " %s\n", f->pts, f->dts, f->data_size, h);
@@ -189,6 +216,45 @@ static void print_frame(const vm_frame *f, void *ctx) {
 static int cmd_md5(const char *path, const tool_options *o) {
   char err[600];
   int32_t status = decode(path, o, print_frame, NULL, err, sizeof err, NULL, NULL);
+  printf("# %s %s\n", vm_status_name(status), err);
+  return status == VM_EOF ? 0 : 1;
+}
+
+static void print_converted(const vm_frame *f, const uint8_t *pixels, void *ctx) {
+  char h[33];
+  hex(f->md5, h);
+  printf("%" PRId64 " %dx%d %s %" PRId64 " %s", f->pts, f->width, f->height, vm_pix_fmt_name(f->pix_fmt),
+         f->data_size, h);
+  if (f->flags & VM_FRAME_STATS)
+    printf(" luma=%.3f std=%.3f dark=%.4f sharpness=%.2f motion=%.3f scene=%.4f dhash=%016" PRIx64 "%s%s%s",
+           f->luma_mean, f->luma_std, f->dark_fraction, f->sharpness, f->motion, f->scene_score, f->dhash,
+           f->flags & VM_FRAME_BLACK ? " black" : "", f->flags & VM_FRAME_BLANK ? " blank" : "",
+           f->flags & VM_FRAME_SCENE_CUT ? " cut" : "");
+  printf("\n");
+  if (ctx && pixels) fwrite(pixels, 1, (size_t)f->data_size, ctx);
+}
+
+static int cmd_frames(const char *path, const tool_options *o) {
+  tool_options t = *o;
+  FILE *raw = NULL;
+  if (o->raw) {
+    raw = fopen(o->raw, "wb");
+    if (!raw) {
+      fprintf(stderr, "cannot write %s\n", o->raw);
+      return 1;
+    }
+    t.pixels = 1;
+  }
+  char err[600];
+  vm_clip_aggregates a;
+  int32_t status = decode_agg(path, &t, print_converted, raw, err, sizeof err, NULL, NULL, &a);
+  if (raw) fclose(raw);
+  if (o->stats)
+    printf("# aggregates frames=%" PRId64 " black=%" PRId64 " blank=%" PRId64 " cuts=%" PRId64
+           " luma=%.3f/%.3f/%.3f sharpness=%.2f/%.2f/%.2f motion=%.3f/%.3f/%.3f scene_max=%.4f\n",
+           a.frames, a.black_frames, a.blank_frames, a.scene_cuts, a.luma_mean, a.luma_min, a.luma_max,
+           a.sharpness_mean, a.sharpness_min, a.sharpness_max, a.motion_mean, a.motion_min, a.motion_max,
+           a.scene_score_max);
   printf("# %s %s\n", vm_status_name(status), err);
   return status == VM_EOF ? 0 : 1;
 }
@@ -210,6 +276,7 @@ static int cmd_bench(int n, char **files, const tool_options *o) {
         int64_t frames = 0;
         tool_options plain = *o;
         plain.no_md5 = 1;
+        plain.pixels = o->has_output; /* a conversion is only done when its output is wanted */
         decode(files[i], &plain, NULL, NULL, err, sizeof err, NULL, &frames);
         total_frames += frames;
       }
@@ -228,6 +295,7 @@ static int cmd_bench(int n, char **files, const tool_options *o) {
 typedef struct {
   char **files;
   int n;
+  const tool_options *opts;
   atomic_int next;
   atomic_llong frames;
   atomic_int failed;
@@ -235,7 +303,10 @@ typedef struct {
 
 static void *loop_worker(void *arg) {
   loop_state *st = arg;
-  tool_options o = {.threads = 1, .no_md5 = 1};
+  tool_options o = *st->opts; /* with OUTPUT options: decode and convert, as bench does */
+  o.threads = 1;
+  o.no_md5 = 1;
+  o.pixels = o.has_output;
   for (int i; (i = atomic_fetch_add(&st->next, 1)) < st->n;) {
     char err[600];
     int64_t frames = 0;
@@ -247,7 +318,7 @@ static void *loop_worker(void *arg) {
 
 static int cmd_loop(int n, char **files, const tool_options *o) {
   int workers = o->workers > 0 ? o->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
-  loop_state st = {.files = files, .n = n};
+  loop_state st = {.files = files, .n = n, .opts = o};
   pthread_t threads[256];
   if (workers > 256) workers = 256;
   double t0 = now_s();
@@ -275,7 +346,7 @@ typedef struct {
   int64_t cap;
 } md5_list;
 
-static void collect(const vm_frame *f, void *ctx) {
+static void collect(const vm_frame *f, const uint8_t *pixels, void *ctx) {
   md5_list *l = ctx;
   if (l->n == l->cap) {
     l->cap = l->cap ? 2 * l->cap : 64;
@@ -440,10 +511,10 @@ static int cmd_corpus(const char *media) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: vmtool abi|info|md5|bench|loop|synth|selftest|corpus ...\n");
+    fprintf(stderr, "usage: vmtool abi|info|md5|frames|bench|loop|synth|selftest|corpus|opscheck ...\n");
     return 2;
   }
-  tool_options o = {.threads = 0, .repeat = 1};
+  tool_options o = {.threads = 0, .repeat = 1, .out = {.struct_size = sizeof(vm_output)}};
   int first = 2;
   while (first < argc && strncmp(argv[first], "--", 2) == 0) {
     if (strcmp(argv[first], "--threads") == 0 && first + 1 < argc) o.threads = atoi(argv[++first]);
@@ -452,6 +523,9 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[first], "--pixels") == 0) o.pixels = 1;
     else if (strcmp(argv[first], "--open-only") == 0) o.open_only = 1;
     else if (strcmp(argv[first], "--workers") == 0 && first + 1 < argc) o.workers = atoi(argv[++first]);
+    else if (strcmp(argv[first], "--stats") == 0) o.stats = 1;
+    else if (strcmp(argv[first], "--raw") == 0 && first + 1 < argc) o.raw = argv[++first];
+    else if (parse_output_option(argc, argv, &first, &o.out)) o.has_output = 1;
     else break;
     first++;
   }
@@ -460,6 +534,9 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "abi") == 0) return cmd_abi();
   if (strcmp(cmd, "info") == 0 && rest == 1) return cmd_info(argv[first]);
   if (strcmp(cmd, "md5") == 0 && rest == 1) return cmd_md5(argv[first], &o);
+  if (strcmp(cmd, "frames") == 0 && rest == 1) return cmd_frames(argv[first], &o);
+  if (strcmp(cmd, "opscheck") == 0 && (rest == 2 || rest == 3))
+    return cmd_opscheck(argv[first], argv[first + 1], rest == 3 ? argv[first + 2] : "all");
   if (strcmp(cmd, "bench") == 0 && rest >= 1) return cmd_bench(rest, argv + first, &o);
   if (strcmp(cmd, "loop") == 0 && rest >= 1) return cmd_loop(rest, argv + first, &o);
   if (strcmp(cmd, "synth") == 0 && rest >= 5)

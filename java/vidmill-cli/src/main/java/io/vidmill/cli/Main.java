@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
         ReportCommand.class,
         ProbeCommand.class,
         FrameMd5Command.class,
+        FramesCommand.class,
         BenchCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class},

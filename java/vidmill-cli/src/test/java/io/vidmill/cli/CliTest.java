@@ -149,4 +149,40 @@ class CliTest {
     assertThat(Arrays.stream(new String[] {"mp4", "webm", "mkv", "mov"}))
         .allMatch(ext -> DemoCommand.SAMPLES.stream().anyMatch(s -> s.name().endsWith("." + ext)));
   }
+
+  @Test
+  void framesPrintsTheConvertedFramesWithStatisticsAndWritesTheirPixels(@TempDir Path dir) throws Exception {
+    Path file = media().resolve("valid/androidx_sample_rotate_and_reflect.mp4");
+    Path raw = dir.resolve("frames.gray");
+    Run r = run("frames", "--format", "gray8", "--size", "64x48", "--fit", "crop", "--stats", "--raw", raw.toString(),
+        file.toString());
+    assertEquals(Main.EXIT_OK, r.exit(), r.err());
+    List<String> lines = r.outLines();
+    assertThat(lines).hasSize(31); // 30 frames, then the aggregates
+    for (int i = 0; i < 30; i++) {
+      JsonNode f = JSON.readTree(lines.get(i));
+      assertEquals(i, f.get("index").asInt());
+      assertEquals(64, f.get("width").asInt());
+      assertEquals(48, f.get("height").asInt());
+      assertEquals("gray", f.get("pix_fmt").asText());
+      assertEquals(64 * 48, f.get("size").asInt());
+      assertThat(f.get("md5").asText()).hasSize(32);
+      assertThat(f.get("dhash").asText()).hasSize(16);
+      assertEquals(i == 0, f.get("motion").isNull());
+      assertThat(f.get("luma_mean").asDouble()).isBetween(0.0, 255.0);
+    }
+    JsonNode agg = JSON.readTree(lines.get(30)).get("aggregates");
+    assertEquals(30, agg.get("frames").asInt());
+    assertEquals(64L * 48 * 30, Files.size(raw));
+
+    // turned by default: this file's display matrix transposes it
+    JsonNode turned = JSON.readTree(run("frames", "--format", "rgb24", file.toString()).outLines().getFirst());
+    JsonNode stored = JSON.readTree(run("frames", "--no-rotate", file.toString()).outLines().getFirst());
+    assertEquals(List.of(720, 1080), List.of(turned.get("width").asInt(), turned.get("height").asInt()));
+    assertEquals(List.of(1080, 720), List.of(stored.get("width").asInt(), stored.get("height").asInt()));
+
+    Run bad = run("frames", "--format", "native", "--size", "64", file.toString());
+    assertEquals(Main.EXIT_USAGE, bad.exit());
+    assertThat(bad.err()).contains("cannot be resized");
+  }
 }

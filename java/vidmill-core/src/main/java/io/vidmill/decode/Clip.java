@@ -1,5 +1,6 @@
 package io.vidmill.decode;
 
+import static io.vidmill.nativelib.Layouts.CLIP_AGGREGATES;
 import static io.vidmill.nativelib.Layouts.CLIP_INFO;
 import static io.vidmill.nativelib.Layouts.CLIP_STATS;
 import static io.vidmill.nativelib.Layouts.OPEN_OPTIONS;
@@ -12,6 +13,8 @@ import io.vidmill.ClipException;
 import io.vidmill.nativelib.Layouts;
 import io.vidmill.nativelib.NativeLibrary;
 import io.vidmill.nativelib.Vidmill;
+import io.vidmill.ops.ClipAggregates;
+import io.vidmill.ops.Output;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
@@ -156,6 +159,29 @@ public final class Clip implements AutoCloseable {
     }
     status = Status.of(rc);
     return status;
+  }
+
+  /**
+   * Sets how the following frames come out: converted, resized, turned (see {@link Output});
+   * {@link Output#NATIVE} for the frames as decoded. May be called between batches.
+   *
+   * @throws IllegalArgumentException when the library refuses the combination, with its reason
+   */
+  public void setOutput(Output output) {
+    try (Arena tmp = Arena.ofConfined()) {
+      int rc = Vidmill.vm_clip_set_output(handle, output.toNative(tmp));
+      if (rc != 0) throw new IllegalArgumentException(output + ": " + Vidmill.vm_clip_last_error(handle));
+    }
+  }
+
+  /** Aggregates of the statistics of the frames returned so far (batches with {@link Want#STATS}). */
+  public ClipAggregates aggregates() {
+    try (Arena tmp = Arena.ofConfined()) {
+      MemorySegment s = tmp.allocate(CLIP_AGGREGATES);
+      s.set(JAVA_INT, 0, (int) CLIP_AGGREGATES.byteSize());
+      Vidmill.vm_clip_aggregates_get(handle, s);
+      return ClipAggregates.read(s);
+    }
   }
 
   /** The last status {@link #next} returned (OK before the first call). */

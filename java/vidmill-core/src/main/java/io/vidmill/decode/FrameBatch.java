@@ -4,11 +4,13 @@ import static io.vidmill.nativelib.Layouts.BATCH;
 import static io.vidmill.nativelib.Layouts.FRAME;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.vidmill.nativelib.Layouts;
 import io.vidmill.nativelib.Vidmill;
+import io.vidmill.ops.FrameStats;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.AbstractList;
@@ -39,8 +41,19 @@ public final class FrameBatch implements AutoCloseable {
   private static final long F_PIX_FMT = Layouts.offset(FRAME, "pix_fmt");
   private static final long F_FLAGS = Layouts.offset(FRAME, "flags");
   private static final long F_MD5 = Layouts.offset(FRAME, "md5");
+  private static final long F_LUMA_MEAN = Layouts.offset(FRAME, "luma_mean");
+  private static final long F_LUMA_STD = Layouts.offset(FRAME, "luma_std");
+  private static final long F_DARK = Layouts.offset(FRAME, "dark_fraction");
+  private static final long F_SHARPNESS = Layouts.offset(FRAME, "sharpness");
+  private static final long F_MOTION = Layouts.offset(FRAME, "motion");
+  private static final long F_SCENE = Layouts.offset(FRAME, "scene_score");
+  private static final long F_DHASH = Layouts.offset(FRAME, "dhash");
   private static final int FLAG_KEY = 1;
   private static final int FLAG_CORRUPT = 2;
+  private static final int FLAG_STATS = 4;
+  private static final int FLAG_BLACK = 8;
+  private static final int FLAG_BLANK = 16;
+  private static final int FLAG_SCENE_CUT = 32;
   /** The pixel buffer grows on demand up to this; a frame bigger than it still fits alone. */
   private static final long MAX_DATA_CAPACITY = 256L << 20;
 
@@ -55,7 +68,7 @@ public final class FrameBatch implements AutoCloseable {
   private final boolean pixels;
   private MemorySegment data = MemorySegment.NULL;
 
-  private FrameBatch(int capacity, boolean md5, boolean pixels) {
+  private FrameBatch(int capacity, boolean md5, boolean pixels, boolean stats) {
     if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1");
     this.capacity = capacity;
     this.md5 = md5;
@@ -63,7 +76,8 @@ public final class FrameBatch implements AutoCloseable {
     struct = arena.allocate(BATCH);
     frames = arena.allocate(FRAME, capacity);
     struct.set(JAVA_INT, 0, (int) BATCH.byteSize());
-    struct.set(JAVA_INT, WANT, (md5 ? Want.MD5.bit : 0) | (pixels ? Want.PIXELS.bit : 0));
+    struct.set(JAVA_INT, WANT, (md5 ? Want.MD5.bit : 0) | (pixels ? Want.PIXELS.bit : 0)
+        | (stats ? Want.STATS.bit : 0));
     struct.set(ADDRESS, FRAMES, frames);
     struct.set(JAVA_INT, CAPACITY, capacity);
     struct.set(ADDRESS, DATA, MemorySegment.NULL);
@@ -74,11 +88,13 @@ public final class FrameBatch implements AutoCloseable {
   public static FrameBatch allocate(int capacity, Want... wants) {
     boolean md5 = false;
     boolean pixels = false;
+    boolean stats = false;
     for (Want w : wants) {
       md5 |= w == Want.MD5;
       pixels |= w == Want.PIXELS;
+      stats |= w == Want.STATS;
     }
-    return new FrameBatch(capacity, md5, pixels);
+    return new FrameBatch(capacity, md5, pixels, stats);
   }
 
   public int capacity() {
@@ -108,7 +124,15 @@ public final class FrameBatch implements AutoCloseable {
         (flags & FLAG_KEY) != 0,
         (flags & FLAG_CORRUPT) != 0,
         md5 ? f.asSlice(F_MD5, 16).toArray(JAVA_BYTE) : null,
-        pixels && offset >= 0 ? data.asSlice(offset, size) : null);
+        pixels && offset >= 0 ? data.asSlice(offset, size) : null,
+        (flags & FLAG_STATS) != 0 ? stats(f, flags) : null);
+  }
+
+  private static FrameStats stats(MemorySegment f, int flags) {
+    return new FrameStats(f.get(JAVA_FLOAT, F_LUMA_MEAN), f.get(JAVA_FLOAT, F_LUMA_STD), f.get(JAVA_FLOAT, F_DARK),
+        f.get(JAVA_FLOAT, F_SHARPNESS), f.get(JAVA_FLOAT, F_MOTION), f.get(JAVA_FLOAT, F_SCENE),
+        f.get(JAVA_LONG, F_DHASH), (flags & FLAG_BLACK) != 0, (flags & FLAG_BLANK) != 0,
+        (flags & FLAG_SCENE_CUT) != 0);
   }
 
   /** The frames of the last fill, as a list view. */

@@ -2,6 +2,8 @@ package io.vidmill.nativelib;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -26,6 +28,9 @@ public final class Layouts {
   public static final int VM_STRUCT_FRAME = 5;
   public static final int VM_STRUCT_BATCH = 6;
   public static final int VM_STRUCT_SYNTH_OPTIONS = 7;
+  public static final int VM_STRUCT_OUTPUT = 8;
+  public static final int VM_STRUCT_CLIP_AGGREGATES = 9;
+  public static final int VM_STRUCT_IMAGE = 10;
 
   public static final int VM_NAME_SIZE = 48;
 
@@ -108,7 +113,14 @@ public final class Layouts {
       JAVA_INT.withName("height"),
       JAVA_INT.withName("pix_fmt"),
       JAVA_INT.withName("flags"),
-      chars(16, "md5")).withName("vm_frame");
+      chars(16, "md5"),
+      JAVA_FLOAT.withName("luma_mean"),
+      JAVA_FLOAT.withName("luma_std"),
+      JAVA_FLOAT.withName("dark_fraction"),
+      JAVA_FLOAT.withName("sharpness"),
+      JAVA_FLOAT.withName("motion"),
+      JAVA_FLOAT.withName("scene_score"),
+      JAVA_LONG.withName("dhash")).withName("vm_frame");
 
   public static final StructLayout BATCH = MemoryLayout.structLayout(
       JAVA_INT.withName("struct_size"),
@@ -136,6 +148,51 @@ public final class Layouts {
       ADDRESS.withName("encoder"),
       ADDRESS.withName("pattern"),
       ADDRESS.withName("pix_fmt")).withName("vm_synth_options");
+
+  public static final StructLayout OUTPUT = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("pixel_format"),
+      JAVA_INT.withName("width"),
+      JAVA_INT.withName("height"),
+      JAVA_INT.withName("resize"),
+      JAVA_INT.withName("filter"),
+      JAVA_INT.withName("flags"),
+      JAVA_FLOAT.withName("scene_threshold")).withName("vm_output");
+
+  public static final StructLayout CLIP_AGGREGATES = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("reserved0"),
+      JAVA_LONG.withName("frames"),
+      JAVA_LONG.withName("black_frames"),
+      JAVA_LONG.withName("blank_frames"),
+      JAVA_LONG.withName("scene_cuts"),
+      JAVA_DOUBLE.withName("luma_mean"),
+      JAVA_DOUBLE.withName("luma_min"),
+      JAVA_DOUBLE.withName("luma_max"),
+      JAVA_DOUBLE.withName("sharpness_mean"),
+      JAVA_DOUBLE.withName("sharpness_min"),
+      JAVA_DOUBLE.withName("sharpness_max"),
+      JAVA_DOUBLE.withName("motion_mean"),
+      JAVA_DOUBLE.withName("motion_min"),
+      JAVA_DOUBLE.withName("motion_max"),
+      JAVA_DOUBLE.withName("scene_score_max")).withName("vm_clip_aggregates");
+
+  /** Not used from Java (vm_image_process is for C tools); kept so the layout test covers it. */
+  public static final StructLayout IMAGE = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("pix_fmt"),
+      JAVA_INT.withName("width"),
+      JAVA_INT.withName("height"),
+      JAVA_INT.withName("matrix"),
+      JAVA_INT.withName("color_range"),
+      JAVA_INT.withName("chroma_location"),
+      JAVA_INT.withName("orientation"),
+      JAVA_INT.withName("sar_num"),
+      JAVA_INT.withName("sar_den"),
+      JAVA_INT.withName("reserved0"),
+      JAVA_INT.withName("reserved1"),
+      MemoryLayout.sequenceLayout(4, ADDRESS).withName("planes"),
+      MemoryLayout.sequenceLayout(4, JAVA_LONG).withName("strides")).withName("vm_image");
 
   /** Byte offset of a named field: resolved once into a constant by callers. */
   public static long offset(StructLayout layout, String field) {

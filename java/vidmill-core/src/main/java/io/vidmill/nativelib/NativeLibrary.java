@@ -36,7 +36,7 @@ public final class NativeLibrary {
   public static final String LIBRARY_PROPERTY = "vidmill.native.library";
 
   /** The ABI this code was written for; see VM_ABI_VERSION in vidmill.h. */
-  public static final int ABI_VERSION = 1;
+  public static final int ABI_VERSION = 2;
 
   private static final String RESOURCE = "/io/vidmill/native/linux-x86_64/libvidmill.so";
 

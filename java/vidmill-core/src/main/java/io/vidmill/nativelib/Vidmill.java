@@ -190,6 +190,32 @@ public final class Vidmill {
     }
   }
 
+  private static final class vm_clip_set_output_h {
+    static final MethodHandle H =
+        bind("vm_clip_set_output", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  }
+
+  public static int vm_clip_set_output(MemorySegment clip, MemorySegment output) {
+    try {
+      return (int) vm_clip_set_output_h.H.invokeExact(clip, output);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_clip_aggregates_get_h {
+    static final MethodHandle H =
+        bind("vm_clip_aggregates_get", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  }
+
+  public static int vm_clip_aggregates_get(MemorySegment clip, MemorySegment aggregates) {
+    try {
+      return (int) vm_clip_aggregates_get_h.H.invokeExact(clip, aggregates);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
   private static final class vm_pix_fmt_name_h {
     static final MethodHandle H = bind("vm_pix_fmt_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
   }

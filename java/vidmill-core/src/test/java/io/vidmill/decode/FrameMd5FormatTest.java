@@ -37,7 +37,7 @@ class FrameMd5FormatTest {
     assertEquals(16, f.toOutput(1590));
     // a container that starts at 0.2 s: the frame at 0.2 s is printed at 0
     FrameMd5Format shifted = new FrameMd5Format(info(new Rational(1, 90000), new Rational(10, 1), 200_000));
-    Frame frame = new Frame(18000, 18000, 9000, 100, 64, 48, "yuv420p", true, false, new byte[16], null);
+    Frame frame = new Frame(18000, 18000, 9000, 100, 64, 48, "yuv420p", true, false, new byte[16], null, null);
     assertEquals("0,          0,          0,        1,      100, 00000000000000000000000000000000",
         shifted.line(frame));
   }
@@ -45,8 +45,8 @@ class FrameMd5FormatTest {
   @Test
   void dtsNeverGoesBackwards() {
     FrameMd5Format f = new FrameMd5Format(info(new Rational(1, 1000), new Rational(10, 1), 0));
-    Frame a = new Frame(500, 0, 0, 1, 64, 48, "yuv420p", true, false, new byte[16], null);
-    Frame b = new Frame(300, 0, 0, 1, 64, 48, "yuv420p", false, false, new byte[16], null);
+    Frame a = new Frame(500, 0, 0, 1, 64, 48, "yuv420p", true, false, new byte[16], null, null);
+    Frame b = new Frame(300, 0, 0, 1, 64, 48, "yuv420p", false, false, new byte[16], null, null);
     assertEquals("0,          5,          5,", f.line(a).substring(0, 26));
     assertEquals("0,          5,          5,", f.line(b).substring(0, 26));
   }

@@ -37,14 +37,17 @@ class NativeLibraryTest {
     }
   }
 
-  private static final Map<Integer, StructLayout> STRUCTS = Map.of(
-      Layouts.VM_STRUCT_SOURCE, Layouts.SOURCE,
-      Layouts.VM_STRUCT_OPEN_OPTIONS, Layouts.OPEN_OPTIONS,
-      Layouts.VM_STRUCT_CLIP_INFO, Layouts.CLIP_INFO,
-      Layouts.VM_STRUCT_CLIP_STATS, Layouts.CLIP_STATS,
-      Layouts.VM_STRUCT_FRAME, Layouts.FRAME,
-      Layouts.VM_STRUCT_BATCH, Layouts.BATCH,
-      Layouts.VM_STRUCT_SYNTH_OPTIONS, Layouts.SYNTH_OPTIONS);
+  private static final Map<Integer, StructLayout> STRUCTS = Map.ofEntries(
+      Map.entry(Layouts.VM_STRUCT_SOURCE, Layouts.SOURCE),
+      Map.entry(Layouts.VM_STRUCT_OPEN_OPTIONS, Layouts.OPEN_OPTIONS),
+      Map.entry(Layouts.VM_STRUCT_CLIP_INFO, Layouts.CLIP_INFO),
+      Map.entry(Layouts.VM_STRUCT_CLIP_STATS, Layouts.CLIP_STATS),
+      Map.entry(Layouts.VM_STRUCT_FRAME, Layouts.FRAME),
+      Map.entry(Layouts.VM_STRUCT_BATCH, Layouts.BATCH),
+      Map.entry(Layouts.VM_STRUCT_SYNTH_OPTIONS, Layouts.SYNTH_OPTIONS),
+      Map.entry(Layouts.VM_STRUCT_OUTPUT, Layouts.OUTPUT),
+      Map.entry(Layouts.VM_STRUCT_CLIP_AGGREGATES, Layouts.CLIP_AGGREGATES),
+      Map.entry(Layouts.VM_STRUCT_IMAGE, Layouts.IMAGE));
 
   @Test
   void everyStructLayoutMatchesTheCompiledLibrary() {

@@ -1,0 +1,138 @@
+/* Frame operations inside libvidmill: conversion, resizing, orientation, statistics.
+ * Internal; the public side is the "Frame operations" section of vidmill.h. */
+#ifndef VIDMILL_OPS_H
+#define VIDMILL_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libavutil/frame.h>
+
+#include "vidmill.h"
+#include "pixel_math.h"
+
+/* ---- resampling (resample.c) ----------------------------------------------------------- */
+
+/* One component of a picture as the resampler reads it: `bytes` per sample (1, or 2 for
+ * little-endian words), `step` bytes from one sample to the next, the value at bit `shift`
+ * with `depth` bits. */
+typedef struct vm_rs_plane {
+  const uint8_t *data;
+  int64_t stride;
+  int width, height;
+  int bytes, step, offset, shift, depth;
+} vm_rs_plane;
+
+/* One axis of a resampling: output i reads `taps` source samples from start[i], with Q14
+ * weights w[i * wstride ...] that sum to 1 << 14 (wstride: taps rounded up to VM_RS_SLACK,
+ * the rest zero). Every output reads inside [lo, hi). */
+typedef struct vm_rs_axis {
+  int n, taps, wstride, lo, hi;
+  int contiguous;  /* one tap, output i reads start[0] + i: a copy */
+  int32_t *start;
+  int16_t *w;
+} vm_rs_axis;
+
+/* Samples a row buffer needs beyond hi - lo (the zero-padded weights read them). */
+#define VM_RS_SLACK 8
+
+/* Output centre i sits at source coordinate a * i + b (sample centres at integers); each
+ * output spans `a` source samples. Replaces the axis's tables (freeing the old ones).
+ * Returns VM_OK, VM_ERR_OUT_OF_MEMORY or VM_ERR_TOO_LARGE. */
+int32_t vm_rs_axis_build(vm_rs_axis *ax, int src_len, int n, double a, double b, int filter);
+void vm_rs_axis_free(vm_rs_axis *ax);
+
+/* Output row r of a component, Q14: vertical taps over whole source rows into tmp (at least
+ * ax->hi - ax->lo + VM_RS_SLACK samples), then horizontal taps into out (ax->n samples). */
+void vm_rs_row(const vm_rs_plane *p, const vm_rs_axis *ax, const vm_rs_axis *ay, int r, int16_t *tmp,
+               int16_t *out);
+
+/* ---- pictures and geometry (geometry.c) ------------------------------------------------ */
+
+/* A picture to process, as FFmpeg lays it out. Enum fields hold FFmpeg's numbers. */
+typedef struct vm_ops_src {
+  int pix_fmt, width, height;
+  const uint8_t *data[4];
+  int64_t linesize[4];
+  int color_space, color_range, chroma_location;
+  int sar_num, sar_den;
+  int orientation; /* vm_orientation to apply (already 0 when the output keeps storage orientation) */
+} vm_ops_src;
+
+/* How to read a pixel format's components natively (no conversion by swscale). */
+typedef struct vm_layout {
+  int ncomp;       /* 1 (gray) or 3; alpha is ignored */
+  int rgb;         /* the components are R, G, B */
+  int depth;
+  int log2_cw, log2_ch;
+  struct {
+    int plane, bytes, step, offset, shift;
+  } c[3];
+} vm_layout;
+
+/* 0 when the format can be read natively, -1 when it needs swscale (then *fallback is the
+ * format to convert to, or -1 when there is none). */
+int vm_layout_of(int pix_fmt, vm_layout *layout, int *fallback);
+
+/* The orientation that shows the picture as players do, from a display matrix (FFmpeg's
+ * autorotation rules); VM_ORIENTATION_NORMAL for NULL. */
+int vm_orientation_from_matrix(const int32_t *matrix);
+
+typedef struct vm_geometry {
+  int canvas_w, canvas_h;             /* the output picture */
+  int img_x, img_y, img_w, img_h;     /* where the resampled picture lies on it (pad) */
+  int n[2];                           /* output samples along the storage x and y axes */
+  double a[2], b[2];                  /* storage axis mapping, luma: centre of i = a*i + b */
+} vm_geometry;
+
+/* The output geometry of a w x h picture (sample aspect sar) shown with orientation `orient`.
+ * Returns VM_OK or VM_ERR_INVALID_ARGUMENT / VM_ERR_TOO_LARGE with a message in err. */
+int32_t vm_geometry_compute(const vm_output *o, int w, int h, int sar_num, int sar_den, int orient,
+                            vm_geometry *g, char *err, size_t err_size);
+
+/* ---- the per-clip state (ops.c, stats.c) ----------------------------------------------- */
+
+typedef struct vm_ops vm_ops;
+
+vm_ops *vm_ops_new(void);
+void vm_ops_free(vm_ops *ops);
+
+/* Validates and copies the options (NULL: the native format, no operations). */
+int32_t vm_ops_set_output(vm_ops *ops, const vm_output *output, char *err, size_t err_size);
+
+/* Whether frames are converted (anything but the native format). */
+int vm_ops_converts(const vm_ops *ops);
+
+/* The display matrix of the stream, used for frames that carry none. */
+void vm_ops_set_stream_matrix(vm_ops *ops, const int32_t *matrix);
+
+/* The shape of the output for this frame: FFmpeg pixel format, size, bytes. */
+typedef struct vm_ops_shape {
+  int pix_fmt, width, height;
+  int64_t size;
+} vm_ops_shape;
+
+/* Prepares the frame (plans the conversion, converts an unusual format with swscale) and
+ * gives the output shape. Then vm_ops_render writes the packed output picture (size bytes)
+ * and vm_ops_stats fills the statistics fields of `out`. Each returns VM_OK or a status with
+ * the message in vm_ops_error(). */
+int32_t vm_ops_prepare(vm_ops *ops, const AVFrame *frame, vm_ops_shape *shape);
+int32_t vm_ops_prepare_src(vm_ops *ops, const vm_ops_src *src, vm_ops_shape *shape);
+int32_t vm_ops_render(vm_ops *ops, uint8_t *dst);
+int32_t vm_ops_stats(vm_ops *ops, vm_frame *out);
+const char *vm_ops_error(const vm_ops *ops);
+
+void vm_ops_aggregates(const vm_ops *ops, vm_clip_aggregates *agg);
+
+/* stats.c, on the prepared source */
+typedef struct vm_stats vm_stats;
+vm_stats *vm_stats_new(void);
+void vm_stats_free(vm_stats *s);
+int32_t vm_stats_frame(vm_stats *s, const vm_ops_src *src, const vm_layout *layout, float scene_threshold,
+                       vm_frame *out);
+void vm_stats_aggregates(const vm_stats *s, vm_clip_aggregates *agg);
+
+/* matrix, range and chroma siting of a source (ops.c), shared with stats.c */
+int vm_ops_full_range(const vm_ops_src *src, const vm_layout *layout);
+
+#endif

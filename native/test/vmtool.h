@@ -1,0 +1,14 @@
+/* What vmtool.c and ops_check.c share. */
+#ifndef VMTOOL_H
+#define VMTOOL_H
+
+#include "vidmill.h"
+
+/* Parses the OUTPUT option at argv[*i] (--format, --size, --fit, --filter,
+ * --keep-orientation), moving *i onto its value; 0 when argv[*i] is no such option. */
+int parse_output_option(int argc, char **argv, int *i, vm_output *out);
+
+/* vmtool opscheck MEDIA_DIR DIR [PART]: the frame-operation checks; 0 when all pass. */
+int cmd_opscheck(const char *media, const char *dir, const char *part);
+
+#endif
