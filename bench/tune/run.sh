@@ -21,8 +21,8 @@ mkdir -p "$work/tune"
 
 "$VIDMILL" bench corpus --out "$work/run-small-1M" --count "$small_n" --size 640x360 --seconds 2 --bitrate 1000 >/dev/null
 "$VIDMILL" bench corpus --out "$work/run-large-8M" --count 6 --size 1920x1080 --seconds 10 --bitrate 8000 >/dev/null
-ls "$work/run-small-1M"/*.mp4 | head -n "$small_n" > "$work/tune/small.txt"
-ls "$work/run-large-8M"/*.mp4 | head -n 6 > "$work/tune/large.txt"
+ls "$work/run-small-1M"/*.mp4 | sed -n "1,${small_n}p" > "$work/tune/small.txt"
+ls "$work/run-large-8M"/*.mp4 | sed -n "1,6p" > "$work/tune/large.txt"
 awk -v large="$work/tune/large.txt" 'BEGIN { while ((getline l < large) > 0) big[n++] = l }
   { print } NR % 100 == 0 && k < n { print big[k++] }' "$work/tune/small.txt" > "$work/tune/mix.txt"
 head -n $(( small_n < 600 ? small_n : 600 )) "$work/tune/small.txt" > "$work/tune/slow-files.txt"
