@@ -248,6 +248,7 @@ struct vm_sampler {
   int64_t sent_since_restart;
   int64_t read_idx;      /* SRC_TABLE without buffering: entry the demuxer returns next */
   int64_t *by_pos;       /* entries sorted by byte position, for landing after a seek */
+  int no_seek;           /* packet positions cannot identify where a seek landed */
 
   /* checking the decoder's output against the prediction (PLANNED) */
   int64_t *sel_ranks;
@@ -739,19 +740,19 @@ static int64_t entry_at_pos(vm_sampler *s, int64_t pos) {
 }
 
 static int32_t try_seek(vm_clip *clip, vm_sampler *s, int64_t j, AVPacket *pkt) {
+  if (s->no_seek) return 0;
   if (!s->by_pos) {
     s->by_pos = av_malloc_array((size_t)s->n, sizeof *s->by_pos);
     if (!s->by_pos) return 0;
     for (int64_t i = 0; i < s->n; i++) s->by_pos[i] = i;
     sort_entries(s, s->by_pos, s->n, by_pos_cmp);
     for (int64_t i = 0; i < s->n; i++)
-      if (s->e[i].pos < 0 || (i && s->e[s->by_pos[i]].pos == s->e[s->by_pos[i - 1]].pos)) {
-        av_freep(&s->by_pos); /* positions unknown or shared: never seek */
-        s->by_pos = (int64_t *)&s->by_pos; /* a non-NULL marker: do not try again */
+      if (s->e[s->by_pos[i]].pos < 0 || (i && s->e[s->by_pos[i]].pos == s->e[s->by_pos[i - 1]].pos)) {
+        s->no_seek = 1; /* positions unknown or shared: a landing could not be recognised */
+        av_freep(&s->by_pos);
         return 0;
       }
   }
-  if (s->by_pos == (int64_t *)&s->by_pos) return 0;
   const entry *e = &s->e[j];
   int64_t ts = e->dts != INT64_MIN && e->dts < e->pts ? e->dts : e->pts;
   if (av_seek_frame(clip->fmt, clip->st->index, ts, AVSEEK_FLAG_BACKWARD) < 0) return 0;

@@ -44,7 +44,8 @@ class NativeLibraryTest {
       Layouts.VM_STRUCT_CLIP_STATS, Layouts.CLIP_STATS,
       Layouts.VM_STRUCT_FRAME, Layouts.FRAME,
       Layouts.VM_STRUCT_BATCH, Layouts.BATCH,
-      Layouts.VM_STRUCT_SYNTH_OPTIONS, Layouts.SYNTH_OPTIONS);
+      Layouts.VM_STRUCT_SYNTH_OPTIONS, Layouts.SYNTH_OPTIONS,
+      Layouts.VM_STRUCT_SAMPLING, Layouts.SAMPLING);
 
   @Test
   void everyStructLayoutMatchesTheCompiledLibrary() {
