@@ -329,21 +329,40 @@ static int synth(const char *path, int w, int h, int fps, int frames, const char
 }
 
 typedef struct {
-  int64_t n;
+  int64_t n, cap;
+  int64_t *pts;
+  uint32_t *flags;
   char (*md5)[33];
-  int64_t cap;
-} md5_list;
+} frame_list;
 
-static void collect(const vm_frame *f, void *ctx) {
-  md5_list *l = ctx;
+/* Frames as a decode returned them (or as a framemd5 file lists them: md5 only). */
+static void push_frame(frame_list *l, int64_t pts, uint32_t flags, const char *md5) {
   if (l->n == l->cap) {
     l->cap = l->cap ? 2 * l->cap : 64;
+    l->pts = realloc(l->pts, (size_t)l->cap * sizeof *l->pts);
+    l->flags = realloc(l->flags, (size_t)l->cap * sizeof *l->flags);
     l->md5 = realloc(l->md5, (size_t)l->cap * sizeof *l->md5);
   }
-  hex(f->md5, l->md5[l->n++]);
+  l->pts[l->n] = pts;
+  l->flags[l->n] = flags;
+  snprintf(l->md5[l->n], sizeof l->md5[l->n], "%s", md5);
+  l->n++;
 }
 
-static int same_frames(const md5_list *a, const md5_list *b) {
+static void collect_frame(const vm_frame *f, void *ctx) {
+  char h[33];
+  hex(f->md5, h);
+  push_frame(ctx, f->pts, f->flags, h);
+}
+
+static void free_frames(frame_list *l) {
+  free(l->pts);
+  free(l->flags);
+  free(l->md5);
+  memset(l, 0, sizeof *l);
+}
+
+static int same_frames(const frame_list *a, const frame_list *b) {
   if (a->n != b->n) return 0;
   for (int64_t i = 0; i < a->n; i++)
     if (strcmp(a->md5[i], b->md5[i]) != 0) return 0;
@@ -369,11 +388,11 @@ static int cmd_selftest(const char *dir) {
     }
     tool_options variants[] = {{.threads = 1}, {.threads = 0}, {.threads = 1, .memory = 1},
                                {.threads = 2, .pixels = 1}};
-    md5_list ref = {0};
+    frame_list ref = {0};
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-      md5_list got = {0};
+      frame_list got = {0};
       char err[600];
-      int32_t status = decode(path, &variants[v], collect, &got, err, sizeof err, NULL, NULL);
+      int32_t status = decode(path, &variants[v], collect_frame, &got, err, sizeof err, NULL, NULL);
       if (status != VM_EOF || got.n != clips[c].frames) {
         fprintf(stderr, "%s variant %zu: %s %s, %" PRId64 " frames\n", path, v, vm_status_name(status), err, got.n);
         failures++;
@@ -384,7 +403,7 @@ static int cmd_selftest(const char *dir) {
         fprintf(stderr, "%s variant %zu: frames differ from the single-threaded decode\n", path, v);
         failures++;
       }
-      free(got.md5);
+      free_frames(&got);
     }
     /* every cut of the file fails with a clean error, or decodes a prefix of the frames */
     int64_t size = 0;
@@ -396,10 +415,10 @@ static int cmd_selftest(const char *dir) {
       FILE *f = fopen(cut_path, "wb");
       fwrite(bytes, 1, (size_t)cut, f);
       fclose(f);
-      md5_list got = {0};
+      frame_list got = {0};
       char err[600];
       tool_options o = {.threads = 0};
-      int32_t status = decode(cut_path, &o, collect, &got, err, sizeof err, NULL, NULL);
+      int32_t status = decode(cut_path, &o, collect_frame, &got, err, sizeof err, NULL, NULL);
       int prefix = got.n <= ref.n;
       for (int64_t i = 0; prefix && i + 1 < got.n; i++) prefix = strcmp(got.md5[i], ref.md5[i]) == 0;
       if (status == VM_EOF || status == VM_OK || status == VM_ERR_INTERNAL || !prefix || !err[0]) {
@@ -407,45 +426,17 @@ static int cmd_selftest(const char *dir) {
                 vm_status_name(status), err, got.n);
         failures++;
       }
-      free(got.md5);
+      free_frames(&got);
       unlink(cut_path);
     }
     free(bytes);
-    free(ref.md5);
+    free_frames(&ref);
   }
   printf("selftest: %d failures\n", failures);
   return failures != 0;
 }
 
 /* ---- sampling: the fast path against decode-all-then-select ---------------------------- */
-
-typedef struct {
-  int64_t n, cap;
-  int64_t *pts;
-  uint32_t *flags;
-  char (*md5)[33];
-} frame_list;
-
-static void collect_frame(const vm_frame *f, void *ctx) {
-  frame_list *l = ctx;
-  if (l->n == l->cap) {
-    l->cap = l->cap ? 2 * l->cap : 64;
-    l->pts = realloc(l->pts, (size_t)l->cap * sizeof *l->pts);
-    l->flags = realloc(l->flags, (size_t)l->cap * sizeof *l->flags);
-    l->md5 = realloc(l->md5, (size_t)l->cap * sizeof *l->md5);
-  }
-  l->pts[l->n] = f->pts;
-  l->flags[l->n] = f->flags;
-  hex(f->md5, l->md5[l->n]);
-  l->n++;
-}
-
-static void free_frames(frame_list *l) {
-  free(l->pts);
-  free(l->flags);
-  free(l->md5);
-  memset(l, 0, sizeof *l);
-}
 
 typedef struct {
   const char *label;
@@ -647,16 +638,20 @@ static int cmd_sampleseek(const char *dir, const tool_options *opt) {
   return failures != 0;
 }
 
+/* The corpus' valid/ folder, or NULL after saying the test is skipped. */
+static DIR *open_valid_media(const char *media, char *dir, size_t size) {
+  snprintf(dir, size, "%s/valid", media);
+  DIR *d = opendir(dir);
+  if (!d) printf("SKIP: no test media at %s (see ../shared/media)\n", media);
+  return d;
+}
+
 static int cmd_samplecheck(const char *media, const tool_options *o, int verbose) {
   size_t cases = sizeof SAMPLE_CASES / sizeof SAMPLE_CASES[0];
   if (o->cases > 0 && (size_t)o->cases < cases) cases = (size_t)o->cases;
   char dir[2048];
-  snprintf(dir, sizeof dir, "%s/valid", media);
-  DIR *d = opendir(dir);
-  if (!d) {
-    printf("SKIP: no test media at %s (see ../shared/media)\n", media);
-    return SKIP;
-  }
+  DIR *d = open_valid_media(media, dir, sizeof dir);
+  if (!d) return SKIP;
   sample_totals t = {0};
   const char *sub[] = {"valid", "invalid"};
   closedir(d);
@@ -679,7 +674,7 @@ static int cmd_samplecheck(const char *media, const tool_options *o, int verbose
 }
 
 /* Reads the md5 column of an ffmpeg framemd5 file. */
-static int read_reference(const char *path, md5_list *out) {
+static int read_reference(const char *path, frame_list *out) {
   FILE *f = fopen(path, "r");
   if (!f) return -1;
   char line[512];
@@ -690,13 +685,7 @@ static int read_reference(const char *path, md5_list *out) {
     last++;
     while (*last == ' ') last++;
     last[strcspn(last, "\r\n")] = 0;
-    vm_frame fake;
-    memset(&fake, 0, sizeof fake);
-    if (out->n == out->cap) {
-      out->cap = out->cap ? 2 * out->cap : 64;
-      out->md5 = realloc(out->md5, (size_t)out->cap * sizeof *out->md5);
-    }
-    snprintf(out->md5[out->n++], 33, "%s", last);
+    push_frame(out, INT64_MIN, 0, last);
   }
   fclose(f);
   return 0;
@@ -704,12 +693,8 @@ static int read_reference(const char *path, md5_list *out) {
 
 static int cmd_corpus(const char *media) {
   char dir[2048];
-  snprintf(dir, sizeof dir, "%s/valid", media);
-  DIR *d = opendir(dir);
-  if (!d) {
-    printf("SKIP: no test media at %s (see ../shared/media)\n", media);
-    return SKIP;
-  }
+  DIR *d = open_valid_media(media, dir, sizeof dir);
+  if (!d) return SKIP;
   int failures = 0, checked = 0;
   struct dirent *e;
   while ((e = readdir(d))) {
@@ -717,19 +702,19 @@ static int cmd_corpus(const char *media) {
     char path[4096], ref_path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     snprintf(ref_path, sizeof ref_path, "%s/framemd5/%s.framemd5", media, e->d_name);
-    md5_list ref = {0}, got = {0};
+    frame_list ref = {0}, got = {0};
     if (read_reference(ref_path, &ref) != 0) continue;
     char err[600];
     tool_options o = {.threads = 0};
-    int32_t status = decode(path, &o, collect, &got, err, sizeof err, NULL, NULL);
+    int32_t status = decode(path, &o, collect_frame, &got, err, sizeof err, NULL, NULL);
     checked++;
     if (status != VM_EOF || !same_frames(&ref, &got)) {
       fprintf(stderr, "FAIL valid/%s: %s %s, %" PRId64 " frames, reference %" PRId64 "\n", e->d_name,
               vm_status_name(status), err, got.n, ref.n);
       failures++;
     }
-    free(ref.md5);
-    free(got.md5);
+    free_frames(&ref);
+    free_frames(&got);
   }
   closedir(d);
   snprintf(dir, sizeof dir, "%s/invalid", media);
