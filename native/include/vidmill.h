@@ -66,6 +66,7 @@ typedef enum vm_struct_id {
   VM_STRUCT_OUTPUT = 8,
   VM_STRUCT_CLIP_AGGREGATES = 9,
   VM_STRUCT_IMAGE = 10,
+  VM_STRUCT_SAMPLING = 11,
 } vm_struct_id;
 
 /* sizeof the struct, or 0 for an unknown id. Lets bindings verify their layouts. */
@@ -225,7 +226,16 @@ typedef struct vm_clip_info {
  * pix_fmt and bit_depth are filled at the latest when the first frame is decoded. */
 VM_API int32_t vm_clip_info_get(const vm_clip *clip, vm_clip_info *info);
 
-/* What decoding has done so far. */
+/* How a sampled clip was decoded (vm_clip_stats.sample_path). */
+typedef enum vm_sample_path {
+  VM_SAMPLE_PATH_NONE = 0,     /* no sampling: every frame is returned */
+  VM_SAMPLE_PATH_THROUGH = 1,  /* every packet decoded, frames selected as they come out */
+  VM_SAMPLE_PATH_PLANNED = 2,  /* only what the selected frames need was decoded (skips, seeks) */
+  VM_SAMPLE_PATH_KEYFRAMES = 3,/* only the packets the container marks as key frames */
+} vm_sample_path;
+
+/* What decoding has done so far. Fields after output_ns came with sampling; a caller that
+ * passes the older, shorter struct_size (72) gets the fields it knows. */
 typedef struct vm_clip_stats {
   uint32_t struct_size;
   int32_t threads;             /* decoder threads in use */
@@ -237,8 +247,18 @@ typedef struct vm_clip_stats {
   int64_t demux_ns;            /* time spent reading packets */
   int64_t decode_ns;           /* time spent in the decoder */
   int64_t output_ns;           /* time spent hashing and copying frames out */
+  int64_t packets_read;        /* video packets the demuxer returned, a planning pass included */
+  int64_t packets_skipped;     /* video packets never sent to the decoder (sampling) */
+  int64_t frames_decoded;      /* frames the decoder output, returned or not */
+  int64_t seeks;               /* jumps over packets that restarted the decoder at a key frame */
+  int64_t file_seeks;          /* of those, the ones made by seeking in the file */
+  int64_t plan_ns;             /* time spent reading the packet table and planning (sampling) */
+  int32_t sample_path;         /* vm_sample_path */
+  int32_t fallbacks;           /* times a prediction failed and the clip was decoded through */
 } vm_clip_stats;
 
+/* Copies the counters; stats->struct_size may be 72 (the fields up to output_ns) or
+ * sizeof(vm_clip_stats). */
 VM_API int32_t vm_clip_stats_get(const vm_clip *clip, vm_clip_stats *stats);
 
 /* ===================================================================================== */
@@ -313,6 +333,91 @@ typedef struct vm_batch {
  * data_needed set) when not even one frame fits, and the call can be repeated with a bigger
  * buffer. Timestamps are left as the container gives them (no offset is applied). */
 VM_API int32_t vm_clip_next(vm_clip *clip, vm_batch *batch);
+
+/* ===================================================================================== */
+/* Sampling: which frames vm_clip_next returns                                            */
+/* ===================================================================================== */
+
+/* The frames a sampled clip returns are exactly those that decoding every frame (the plain
+ * vm_clip_next) and then applying vm_sampling_select would give: the same frames, in the
+ * same order, with the same pts and pixels. docs/sampling.md has the rule of every mode.
+ *
+ * Times are clip time: a frame's pts in seconds, minus the container's start time
+ * (vm_clip_info.container_start_us), so that the clip starts at 0 as in ffmpeg and framemd5.
+ * A frame without a pts has no clip time: time-based rules never select it.
+ *
+ *   VM_SAMPLE_ALL        every frame (in the window)
+ *   VM_SAMPLE_EVERY      frames 0, n, 2n, ... counted from the first frame in the window
+ *   VM_SAMPLE_FPS        rate_num/rate_den targets per second at start + k/rate (start = 0
+ *                        without VM_SAMPLING_START); each target picks the first frame whose
+ *                        time is at or after it; a frame picked by several targets (frames
+ *                        further apart than 1/rate) is returned once. Correct on variable
+ *                        frame rate: only timestamps count.
+ *   VM_SAMPLE_UNIFORM    n frames at the centres of n equal runs of the frames in the window:
+ *                        indices floor((2j+1)*count/(2n)), j = 0..n-1, by frame count (the
+ *                        container's duration is never used); every frame when count <= n
+ *   VM_SAMPLE_KEYFRAMES  the frames the decoder marks as key frames (VM_FRAME_KEY); only the
+ *                        packets the container marks as key frames are decoded
+ *
+ * Every mode keeps to the window [start_us, end_us) when the flags set it, and returns at
+ * most max_frames frames (a cap: the clip then ends with VM_EOF, unlike the TOO_LARGE limit
+ * vm_open_options.max_frames). */
+typedef enum vm_sample_mode {
+  VM_SAMPLE_ALL = 0,
+  VM_SAMPLE_EVERY = 1,
+  VM_SAMPLE_FPS = 2,
+  VM_SAMPLE_UNIFORM = 3,
+  VM_SAMPLE_KEYFRAMES = 4,
+} vm_sample_mode;
+
+typedef enum vm_sampling_flags {
+  VM_SAMPLING_START = 1 << 0,      /* start_us is set */
+  VM_SAMPLING_END = 1 << 1,        /* end_us is set */
+  /* Decode every packet and select afterwards, never skipping or seeking: the reference the
+   * fast path is tested against, and what a benchmark compares it with. */
+  VM_SAMPLING_DECODE_ALL = 1 << 2,
+} vm_sampling_flags;
+
+typedef struct vm_sampling {
+  uint32_t struct_size;
+  int32_t mode;              /* vm_sample_mode */
+  uint32_t flags;            /* vm_sampling_flags */
+  int32_t rate_num, rate_den;/* VM_SAMPLE_FPS: frames per second as a fraction (7.5 = 15/2) */
+  int32_t reserved0;
+  int64_t n;                 /* VM_SAMPLE_EVERY: the step; VM_SAMPLE_UNIFORM: how many frames */
+  int64_t start_us;          /* window start in clip time, microseconds (VM_SAMPLING_START) */
+  int64_t end_us;            /* window end, exclusive (VM_SAMPLING_END); after start_us */
+  int64_t max_frames;        /* at most this many frames; 0 = no cap */
+  int64_t buffer_bytes;      /* packets kept in memory between planning and decoding: 0 = the
+                                default (64 MiB), -1 = none (they are read again, and far gaps
+                                are crossed by seeking in the file) */
+} vm_sampling;
+
+/* Sets which frames the clip returns. Call it after a successful vm_clip_open and before the
+ * first vm_clip_next; `sampling` is copied; NULL means every frame. VM_ERR_INVALID_ARGUMENT
+ * (with vm_clip_last_error saying why) for a bad mode or value, or once decoding has begun.
+ *
+ * What it costs: except for VM_SAMPLE_ALL without a window and VM_SAMPLE_KEYFRAMES, the first
+ * vm_clip_next reads the whole video stream's packets without decoding them (a few ms for a
+ * short clip; kept in memory up to buffer_bytes, read again from the source beyond), decides which
+ * frames are selected, and then decodes only what those frames depend on: packets after the
+ * last needed one of a GOP are dropped, non-reference frames that are not selected are
+ * skipped by the decoder, and far gaps are jumped over (in memory, or by seeking in the
+ * file) to the key frame that starts the next needed run. Whatever it decodes is checked
+ * against the prediction (timestamps, order, no decode errors); when a check fails it decodes
+ * the clip through from the start instead (vm_clip_stats.fallbacks), still returning only the
+ * selected frames, each once. Errors: a clip's status is decided as without sampling, for the
+ * packets it reads and decodes (a truncated or corrupt container is reported as before; a
+ * bitstream error in a frame that was never decoded is not). */
+VM_API int32_t vm_clip_set_sampling(vm_clip *clip, const vm_sampling *sampling);
+
+/* The selection rule itself, as a pure function: given the frames a plain decode returned
+ * (their pts and vm_frame flags, in order) and the clip's description (time base, container
+ * start), sets selected[i] to 1 for the frames the sampling picks, 0 for the others. Returns
+ * how many were selected, or VM_ERR_INVALID_ARGUMENT. Thread-safe. */
+VM_API int64_t vm_sampling_select(const vm_sampling *sampling, const vm_clip_info *info,
+                                  const int64_t *pts, const uint32_t *flags, int64_t count,
+                                  uint8_t *selected);
 
 /* FFmpeg's name of a pixel format number ("yuv420p", "yuv420p10le"), "" if unknown. */
 VM_API const char *vm_pix_fmt_name(int32_t pix_fmt);

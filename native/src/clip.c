@@ -226,19 +226,25 @@ static int32_t open_failure_status(vm_clip *clip, int averror) {
   return vm_status_from_averror(averror);
 }
 
+static AVFormatContext *new_format_context(vm_clip *clip) {
+  AVFormatContext *fmt = avformat_alloc_context();
+  if (!fmt) return NULL;
+  fmt->pb = clip->avio;
+  fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+  fmt->opaque = clip;
+  fmt->interrupt_callback.callback = interrupt_cb;
+  fmt->interrupt_callback.opaque = clip;
+  return fmt;
+}
+
 static int32_t open_demuxer(vm_clip *clip) {
   char err[128];
   clip->avio = vm_input_avio(&clip->input);
-  clip->fmt = avformat_alloc_context();
+  clip->fmt = new_format_context(clip);
   if (!clip->avio || !clip->fmt) {
     vm_clip_fail_own(clip, VM_ERR_OUT_OF_MEMORY, "out of memory");
     return clip->state;
   }
-  clip->fmt->pb = clip->avio;
-  clip->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-  clip->fmt->opaque = clip;
-  clip->fmt->interrupt_callback.callback = interrupt_cb;
-  clip->fmt->interrupt_callback.opaque = clip;
 
   /* Probe by content only: with a file name, a text file called x.mp4 would be taken for
    * MP4 (by extension) and fail later as a "corrupt MP4" rather than as what it is. */
@@ -291,7 +297,44 @@ static int32_t open_demuxer(vm_clip *clip) {
     }
     /* Other failures only mean some parameters stayed unknown; ffmpeg carries on too. */
     clip->st = first_video_stream(clip->fmt);
+    clip->analysed = 1;
   }
+  return VM_OK;
+}
+
+int32_t vm_clip_reopen_demuxer(vm_clip *clip) {
+  const AVInputFormat *ifmt = clip->fmt->iformat;
+  int index = clip->st->index;
+  avformat_close_input(&clip->fmt);
+  clip->st = NULL;
+  if (avio_seek(clip->avio, 0, SEEK_SET) < 0) {
+    vm_clip_fail(clip, VM_ERR_IO, "cannot go back to the start of the file");
+    return clip->state;
+  }
+  clip->avio->eof_reached = 0;
+  clip->avio->error = 0;
+  clip->fmt = new_format_context(clip);
+  if (!clip->fmt) {
+    vm_clip_fail_own(clip, VM_ERR_OUT_OF_MEMORY, "out of memory");
+    return clip->state;
+  }
+  int ret = avformat_open_input(&clip->fmt, clip->name, ifmt, NULL);
+  if (ret >= 0 && clip->analysed) ret = avformat_find_stream_info(clip->fmt, NULL);
+  if (ret < 0 && !clip->fmt) {
+    char err[128];
+    vm_format_averror(ret, err, sizeof err);
+    vm_clip_fail(clip, open_failure_status(clip, ret), "cannot read the %s container again: %s", ifmt->name, err);
+    return clip->state;
+  }
+  if (ret == AVERROR_EXIT) {
+    vm_clip_fail_own(clip, VM_ERR_TIMEOUT, "timed out after %" PRId64 " ms", clip->opts.timeout_ms);
+    return clip->state;
+  }
+  if (index >= (int)clip->fmt->nb_streams || clip->fmt->streams[index]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) {
+    vm_clip_fail_own(clip, VM_ERR_INTERNAL, "the video stream is gone when the file is read again");
+    return clip->state;
+  }
+  clip->st = clip->fmt->streams[index];
   return VM_OK;
 }
 
@@ -465,6 +508,7 @@ void vm_clip_close(vm_clip *clip) {
   vm_input_close(&clip->input);
   av_freep(&clip->scratch);
   vm_ops_free(clip->ops);
+  vm_sampler_free(clip->sampler);
   vm_log_bind_thread(NULL);
   clip->magic = 0;
   free(clip);
@@ -478,10 +522,16 @@ int32_t vm_clip_info_get(const vm_clip *clip, vm_clip_info *info) {
   return VM_OK;
 }
 
+/* The size of vm_clip_stats before sampling added its counters. */
+#define VM_CLIP_STATS_SIZE_V1 72
+
 int32_t vm_clip_stats_get(const vm_clip *clip, vm_clip_stats *stats) {
-  if (!clip || !stats || stats->struct_size < sizeof *stats) return VM_ERR_INVALID_ARGUMENT;
-  *stats = clip->stats;
-  stats->bytes_read = clip->input.bytes_read;
+  if (!clip || !stats || stats->struct_size < VM_CLIP_STATS_SIZE_V1) return VM_ERR_INVALID_ARGUMENT;
+  uint32_t size = stats->struct_size < sizeof *stats ? stats->struct_size : (uint32_t)sizeof *stats;
+  vm_clip_stats all = clip->stats;
+  all.bytes_read = clip->input.bytes_read;
+  memcpy(stats, &all, size);
+  stats->struct_size = size;
   return VM_OK;
 }
 
@@ -521,16 +571,14 @@ static int packet_is_encrypted(const AVPacket *pkt) {
   return av_packet_get_side_data(pkt, AV_PKT_DATA_ENCRYPTION_INFO, &size) != NULL;
 }
 
-/* Reads the next packet of our stream and sends it to the decoder; at the end of the
- * container, sends the flush. Returns VM_OK, or a terminal status (already recorded). */
-static int32_t feed_decoder(vm_clip *clip) {
+int32_t vm_read_video_packet(vm_clip *clip, AVPacket *pkt) {
   char err[128];
   for (;;) {
     int64_t t0 = vm_now_ns();
-    int ret = av_read_frame(clip->fmt, clip->pkt);
+    int ret = av_read_frame(clip->fmt, pkt);
     clip->stats.demux_ns += vm_now_ns() - t0;
     if (ret == AVERROR_EXIT || interrupt_cb(clip)) {
-      av_packet_unref(clip->pkt);
+      av_packet_unref(pkt);
       vm_clip_fail_own(clip, VM_ERR_TIMEOUT, "timed out after %" PRId64 " ms (%" PRId64 " frames decoded)",
                    clip->opts.timeout_ms, clip->stats.frames);
       return clip->state;
@@ -548,51 +596,83 @@ static int32_t feed_decoder(vm_clip *clip) {
           defer(clip, VM_ERR_TRUNCATED, "the file ends before the data its container declares");
         else
           defer(clip, VM_ERR_CORRUPT, "the container could not be read past packet %" PRId64 ": %s",
-                clip->stats.packets, err);
-      } else if (clip->input.past_eof && clip->info.declared_frames > clip->stats.packets) {
+                clip->stats.packets_read, err);
+      } else if (clip->input.past_eof && clip->info.declared_frames > clip->stats.packets_read) {
         defer(clip, VM_ERR_TRUNCATED,
               "the file ends after %" PRId64 " of the %" PRId64 " frames its container declares",
-              clip->stats.packets, clip->info.declared_frames);
+              clip->stats.packets_read, clip->info.declared_frames);
       }
-      settle_packet_errors(clip, 0);
-      t0 = vm_now_ns();
-      avcodec_send_packet(clip->dec, NULL);
-      clip->stats.decode_ns += vm_now_ns() - t0;
-      clip->flushing = 1;
-      return VM_OK;
+      return 0;
     }
-    if (clip->pkt->stream_index != clip->st->index) {
-      av_packet_unref(clip->pkt);
+    if (pkt->stream_index != clip->st->index) {
+      av_packet_unref(pkt);
       continue;
     }
-    if (packet_is_encrypted(clip->pkt)) {
-      av_packet_unref(clip->pkt);
+    if (packet_is_encrypted(pkt)) {
+      av_packet_unref(pkt);
       clip->info.encrypted = 1;
       vm_clip_fail_own(clip, VM_ERR_ENCRYPTED, "the %s video stream is encrypted", clip->info.codec);
       return clip->state;
     }
-    if ((clip->pkt->flags & AV_PKT_FLAG_CORRUPT) && clip->input.past_eof)
-      defer(clip, VM_ERR_TRUNCATED, "the file ends in the middle of frame %" PRId64, clip->stats.packets + 1);
+    if ((pkt->flags & AV_PKT_FLAG_CORRUPT) && clip->input.past_eof)
+      defer(clip, VM_ERR_TRUNCATED, "the file ends in the middle of frame %" PRId64, clip->stats.packets_read + 1);
+    clip->stats.packets_read++;
+    return 1;
+  }
+}
 
-    settle_packet_errors(clip, 1);
-    if (clip->consecutive_errors >= VM_MAX_CONSECUTIVE_ERRORS) {
-      av_packet_unref(clip->pkt);
-      vm_clip_fail(clip, VM_ERR_CORRUPT, "gave up after %d packets in a row failed to decode",
-                   clip->consecutive_errors);
-      return clip->state;
-    }
-    t0 = vm_now_ns();
-    ret = avcodec_send_packet(clip->dec, clip->pkt);
+/* Sends the next packet to the decoder (the next one of the stream, or the one sampling
+ * chooses); at the end, or before a sampling jump, sends the flush. Returns VM_OK, or a
+ * terminal status (already recorded). */
+static int32_t feed_decoder(vm_clip *clip) {
+  int32_t got = clip->sampler ? vm_sampler_next_packet(clip, clip->pkt) : vm_read_video_packet(clip, clip->pkt);
+  if (got < 0) return got;
+  if (got != 1) { /* the end, or a drain before a jump */
+    settle_packet_errors(clip, 0);
+    int64_t t0 = vm_now_ns();
+    avcodec_send_packet(clip->dec, NULL);
     clip->stats.decode_ns += vm_now_ns() - t0;
-    clip->stats.packets++;
-    av_packet_unref(clip->pkt);
-    if (ret == AVERROR(ENOMEM)) {
-      vm_clip_fail(clip, VM_ERR_TOO_LARGE, "decoding needs more memory than the allocation limit");
-      return clip->state;
-    }
-    if (ret < 0 && ret != AVERROR(EAGAIN)) clip->packet_failed = 1;
+    clip->flushing = 1;
     return VM_OK;
   }
+  settle_packet_errors(clip, 1);
+  if (clip->consecutive_errors >= VM_MAX_CONSECUTIVE_ERRORS) {
+    av_packet_unref(clip->pkt);
+    vm_clip_fail(clip, VM_ERR_CORRUPT, "gave up after %d packets in a row failed to decode",
+                 clip->consecutive_errors);
+    return clip->state;
+  }
+  int64_t t0 = vm_now_ns();
+  int ret = avcodec_send_packet(clip->dec, clip->pkt);
+  clip->stats.decode_ns += vm_now_ns() - t0;
+  clip->stats.packets++;
+  av_packet_unref(clip->pkt);
+  if (ret == AVERROR(ENOMEM)) {
+    vm_clip_fail(clip, VM_ERR_TOO_LARGE, "decoding needs more memory than the allocation limit");
+    return clip->state;
+  }
+  if (ret < 0 && ret != AVERROR(EAGAIN)) clip->packet_failed = 1;
+  return VM_OK;
+}
+
+void vm_clip_reset_decode_counts(vm_clip *clip) {
+  clip->stats.packets = 0;
+  clip->stats.decode_errors = 0;
+  clip->consecutive_errors = 0;
+  clip->flush_errors = 0;
+  clip->packet_failed = 0;
+  clip->packet_counted = 0;
+  clip->log_errors_seen = vm_log_decoder_errors(clip);
+}
+
+/* Were all the frames the container declares read? With sampling that skipped packets
+ * unread, the index has to say so instead: all its samples lie inside the file. */
+static int every_declared_frame_read(const vm_clip *clip) {
+  int64_t declared = clip->info.declared_frames;
+  if (declared <= 0) return 0;
+  if (clip->stats.packets_read >= declared) return 1;
+  return vm_sampler_read_partially(clip) && !clip->index_past_eof &&
+         avformat_index_get_entries_count(clip->st) >= declared;
 }
 
 static int32_t final_status(vm_clip *clip) {
@@ -605,17 +685,17 @@ static int32_t final_status(vm_clip *clip) {
     vm_clip_fail(clip, VM_ERR_TRUNCATED,
                  "the file ends before the data its container declares (%" PRId64 " frames decoded)",
                  clip->stats.frames);
-  } else if (clip->container_cut == VM_CUT ||
-             (clip->container_cut && !(clip->info.declared_frames > 0 &&
-                                       clip->stats.packets >= clip->info.declared_frames))) {
+  } else if (clip->container_cut == VM_CUT || (clip->container_cut && !every_declared_frame_read(clip))) {
     /* an mdat that runs past the end is forgiven only when every declared frame was read */
     vm_clip_fail(clip, VM_ERR_TRUNCATED, "the file is cut short: %s (%" PRId64 " frames decoded)",
                  clip->container_cut_why, clip->stats.frames);
   } else if (clip->stats.decode_errors > 0) {
     vm_clip_fail(clip, VM_ERR_CORRUPT, "%" PRId64 " of %" PRId64 " packets failed to decode (%" PRId64
                  " frames decoded)", clip->stats.decode_errors, clip->stats.packets, clip->stats.frames);
-  } else if (clip->stats.frames == 0) {
-    if (clip->stats.packets == 0)
+  } else if (clip->stats.frames_decoded == 0 && (clip->stats.packets_read == 0 || clip->stats.packets > 0)) {
+    /* with sampling, a clip may rightly return nothing (a window past its end): only a stream
+     * without packets, or packets that decoded into nothing, is broken */
+    if (clip->stats.packets_read == 0)
       vm_clip_fail(clip, VM_ERR_CORRUPT, "the video stream holds no frames");
     else
       vm_clip_fail(clip, VM_ERR_CORRUPT, "no frame could be decoded from %" PRId64 " packets",
@@ -758,7 +838,16 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
   }
   vm_log_bind_thread(clip);
   int32_t status = VM_OK;
+  clip->decoding_started = 1;
   while (batch->count < batch->capacity) {
+    if (!clip->frame_pending && clip->sampler && vm_sampler_done(clip)) {
+      status = final_status(clip); /* what is left in the decoder is not selected */
+      break;
+    }
+    if (clip->state != VM_OK) {
+      status = clip->state;
+      break;
+    }
     if (!clip->frame_pending) {
       int64_t t0 = vm_now_ns();
       int ret = avcodec_receive_frame(clip->dec, clip->frame);
@@ -773,6 +862,14 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
         continue;
       }
       if (ret == AVERROR_EOF) {
+        if (clip->sampler) {
+          int32_t more = vm_sampler_drained(clip);
+          if (more == 1) continue;
+          if (more < 0) {
+            status = more;
+            break;
+          }
+        }
         status = final_status(clip);
         break;
       }
@@ -788,6 +885,18 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
           break;
         }
         continue;
+      }
+      clip->stats.frames_decoded++;
+      if (clip->sampler) {
+        int32_t keep = vm_sampler_accept(clip, clip->frame);
+        if (keep < 0) {
+          status = keep;
+          break;
+        }
+        if (!keep) {
+          av_frame_unref(clip->frame);
+          continue;
+        }
       }
       clip->frame_pending = 1;
     }

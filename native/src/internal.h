@@ -20,6 +20,8 @@
 /* Bytes behind the demuxer: a file descriptor or a caller-owned buffer. Our own AVIOContext
  * (rather than FFmpeg's file protocol) so that we can count bytes, see reads and seeks past
  * the end of the data (truncation), and treat a file and a buffer the same way. */
+typedef struct vm_sampler vm_sampler;
+
 typedef struct vm_input {
   int fd;                 /* -1 for memory */
   const uint8_t *data;    /* memory source */
@@ -66,6 +68,10 @@ struct vm_clip {
   int consecutive_errors; /* packets in a row that failed */
   int flush_errors;       /* errors while draining the decoder */
 
+  struct vm_sampler *sampler; /* sample.c: which frames to return, what to decode; NULL = all */
+  int decoding_started;   /* vm_clip_next has been called */
+  int analysed;           /* avformat_find_stream_info ran at open (again when reopening) */
+
   uint8_t *scratch;       /* a packed frame, for hashing */
   unsigned int scratch_size;
   struct vm_ops *ops;     /* frame operations (ops/), NULL until an output or statistics are asked for */
@@ -74,6 +80,34 @@ struct vm_clip {
   vm_clip_stats stats;
   char error[VM_ERROR_SIZE];
 };
+
+/* clip.c, for sample.c */
+/* Reads the next packet of the video stream: 1 with a packet in pkt, 0 at the end of the
+ * container (a read error is deferred and reported after the frames), or a terminal status
+ * (the clip has failed). Counts stats.packets_read. */
+int32_t vm_read_video_packet(vm_clip *clip, AVPacket *pkt);
+/* Opens the demuxer again from the first byte (the decoder is kept): the one way back to the
+ * start that every container supports. Returns VM_OK or a terminal status. */
+int32_t vm_clip_reopen_demuxer(vm_clip *clip);
+/* Forgets the decode errors counted so far, for a decode that starts again from the start. */
+void vm_clip_reset_decode_counts(vm_clip *clip);
+
+/* sample.c: the hooks of the decode loop (only called when clip->sampler is set) */
+enum { VM_SAMPLER_DRAIN = 2 };
+/* The next packet to send, with dec->skip_frame set for it: 1 with a packet, 0 at the end,
+ * VM_SAMPLER_DRAIN to drain the decoder before going on (a jump), or a terminal status. */
+int32_t vm_sampler_next_packet(vm_clip *clip, AVPacket *pkt);
+/* A frame came out of the decoder: 1 return it, 0 drop it, or a terminal status. */
+int32_t vm_sampler_accept(vm_clip *clip, AVFrame *frame);
+/* The decoder was drained: 1 go on decoding (it has been flushed for the next packets), 0 the
+ * clip has ended, or a terminal status. */
+int32_t vm_sampler_drained(vm_clip *clip);
+/* Every frame the sampling selects has been returned: stop without decoding further. */
+int vm_sampler_done(vm_clip *clip);
+/* Whether the packets the clip read may be fewer than its stream has (samples were skipped
+ * unread), so that counts of packets read prove nothing about truncation. */
+int vm_sampler_read_partially(const vm_clip *clip);
+void vm_sampler_free(vm_sampler *sampler);
 
 /* time */
 int64_t vm_now_ns(void);

@@ -18,13 +18,15 @@
 _Static_assert(sizeof(vm_source) == 40, "vm_source layout");
 _Static_assert(sizeof(vm_open_options) == 48, "vm_open_options layout");
 _Static_assert(sizeof(vm_clip_info) == 424, "vm_clip_info layout");
-_Static_assert(sizeof(vm_clip_stats) == 72, "vm_clip_stats layout");
+_Static_assert(sizeof(vm_clip_stats) == 128, "vm_clip_stats layout");
+_Static_assert(offsetof(vm_clip_stats, packets_read) == 72, "vm_clip_stats grows at its end");
 _Static_assert(sizeof(vm_frame) == 104, "vm_frame layout");
 _Static_assert(sizeof(vm_batch) == 56, "vm_batch layout");
 _Static_assert(sizeof(vm_synth_options) == 72, "vm_synth_options layout");
 _Static_assert(sizeof(vm_output) == 32, "vm_output layout");
 _Static_assert(sizeof(vm_clip_aggregates) == 120, "vm_clip_aggregates layout");
 _Static_assert(sizeof(vm_image) == 112, "vm_image layout");
+_Static_assert(sizeof(vm_sampling) == 64, "vm_sampling layout");
 
 /* The headers must be those of the FFmpeg the JavaCPP jar ships (CMake passes its majors). */
 #if defined(VM_EXPECT_AVCODEC_MAJOR) && (LIBAVCODEC_VERSION_MAJOR != VM_EXPECT_AVCODEC_MAJOR || \
@@ -178,7 +180,11 @@ static const field_offset clip_stats_fields[] = {
     F(vm_clip_stats, struct_size), F(vm_clip_stats, threads),    F(vm_clip_stats, frames),
     F(vm_clip_stats, packets),     F(vm_clip_stats, decode_errors),
     F(vm_clip_stats, bytes_read),  F(vm_clip_stats, open_ns),    F(vm_clip_stats, demux_ns),
-    F(vm_clip_stats, decode_ns),   F(vm_clip_stats, output_ns),  {NULL, 0}};
+    F(vm_clip_stats, decode_ns),   F(vm_clip_stats, output_ns),  F(vm_clip_stats, packets_read),
+    F(vm_clip_stats, packets_skipped), F(vm_clip_stats, frames_decoded), F(vm_clip_stats, seeks),
+    F(vm_clip_stats, file_seeks),
+    F(vm_clip_stats, plan_ns),     F(vm_clip_stats, sample_path), F(vm_clip_stats, fallbacks),
+    {NULL, 0}};
 static const field_offset frame_fields[] = {
     F(vm_frame, pts),    F(vm_frame, dts),     F(vm_frame, duration), F(vm_frame, data_offset),
     F(vm_frame, data_size), F(vm_frame, width), F(vm_frame, height),  F(vm_frame, pix_fmt),
@@ -219,6 +225,11 @@ static const field_offset image_fields[] = {
     F(vm_image, chroma_location), F(vm_image, orientation), F(vm_image, sar_num),
     F(vm_image, sar_den),     F(vm_image, reserved0),   F(vm_image, reserved1),  F(vm_image, planes),
     F(vm_image, strides),     {NULL, 0}};
+static const field_offset sampling_fields[] = {
+    F(vm_sampling, struct_size), F(vm_sampling, mode),     F(vm_sampling, flags),
+    F(vm_sampling, rate_num),    F(vm_sampling, rate_den), F(vm_sampling, reserved0),
+    F(vm_sampling, n),           F(vm_sampling, start_us), F(vm_sampling, end_us),
+    F(vm_sampling, max_frames),  F(vm_sampling, buffer_bytes), {NULL, 0}};
 #undef F
 
 static const field_offset *fields_of(int32_t id) {
@@ -233,6 +244,7 @@ static const field_offset *fields_of(int32_t id) {
     case VM_STRUCT_OUTPUT: return output_fields;
     case VM_STRUCT_CLIP_AGGREGATES: return aggregates_fields;
     case VM_STRUCT_IMAGE: return image_fields;
+    case VM_STRUCT_SAMPLING: return sampling_fields;
     default: return NULL;
   }
 }
@@ -249,6 +261,7 @@ uint32_t vm_struct_size(int32_t id) {
     case VM_STRUCT_OUTPUT: return sizeof(vm_output);
     case VM_STRUCT_CLIP_AGGREGATES: return sizeof(vm_clip_aggregates);
     case VM_STRUCT_IMAGE: return sizeof(vm_image);
+    case VM_STRUCT_SAMPLING: return sizeof(vm_sampling);
     default: return 0;
   }
 }

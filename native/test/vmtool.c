@@ -21,12 +21,19 @@
  *   vmtool synth PATH W H FPS FRAMES [ENCODER]
  *   vmtool selftest DIR                 synthesised clips: decode paths agree, cuts fail cleanly
  *   vmtool corpus MEDIA_DIR             valid/ equals framemd5/ frame for frame; invalid/ fails
+ *   vmtool md5 --sample SPEC [--start S] [--end S] [--max-frames N] [--decode-all] FILE
+ *                                       the selected frames only (SPEC: all, every=N, fps=K,
+ *                                       uniform=N, keyframes), then what sampling skipped
+ *   vmtool samplecheck [--threads N] [--cases N] MEDIA_DIR
+ *                                       sampled decoding equals decode-all-then-select, corpus
+ *   vmtool sampleseek DIR               the same on synthetic long-GOP clips, and jumps happen
  */
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +59,9 @@ typedef struct {
   vm_output out;
   int stats;        /* VM_WANT_STATS */
   const char *raw;  /* frames: write the pixels here */
+  int cases;        /* samplecheck: only the first N cases */
+  int sampled;      /* set `sampling` after open */
+  vm_sampling sampling;
 } tool_options;
 
 static double now_s(void) {
@@ -84,8 +94,9 @@ static void hex(const uint8_t md5[16], char out[33]) {
  * status; the clip's aggregates go to agg_out when set. */
 typedef void (*frame_fn)(const vm_frame *frame, const uint8_t *pixels, void *ctx);
 
-static int32_t decode_agg(const char *path, const tool_options *o, frame_fn fn, void *ctx, char *err,
-                          size_t err_size, vm_clip_info *info_out, int64_t *frames_out, vm_clip_aggregates *agg_out) {
+static int32_t decode_full(const char *path, const tool_options *o, frame_fn fn, void *ctx, char *err,
+                           size_t err_size, vm_clip_info *info_out, int64_t *frames_out,
+                           vm_clip_aggregates *agg_out, vm_clip_stats *stats_out) {
   vm_source src = {.struct_size = sizeof src, .name = path};
   uint8_t *bytes = NULL;
   if (o->memory) {
@@ -104,6 +115,7 @@ static int32_t decode_agg(const char *path, const tool_options *o, frame_fn fn, 
   vm_clip *clip = NULL;
   int32_t status = vm_clip_open(&src, &opts, &clip);
   if (status == VM_OK && o->has_output) status = vm_clip_set_output(clip, &o->out);
+  if (status == VM_OK && o->sampled) status = vm_clip_set_sampling(clip, &o->sampling);
   int64_t frames = 0;
   enum { CAP = 16 };
   vm_frame frame_buf[CAP];
@@ -139,6 +151,11 @@ static int32_t decode_agg(const char *path, const tool_options *o, frame_fn fn, 
     info_out->struct_size = sizeof *info_out;
     if (clip) vm_clip_info_get(clip, info_out);
   }
+  if (stats_out) {
+    memset(stats_out, 0, sizeof *stats_out);
+    stats_out->struct_size = sizeof *stats_out;
+    if (clip) vm_clip_stats_get(clip, stats_out);
+  }
   snprintf(err, err_size, "%s", clip ? vm_clip_last_error(clip) : "");
   vm_clip_close(clip);
   free(data);
@@ -149,8 +166,50 @@ static int32_t decode_agg(const char *path, const tool_options *o, frame_fn fn, 
 
 static int32_t decode(const char *path, const tool_options *o, frame_fn fn, void *ctx, char *err,
                       size_t err_size, vm_clip_info *info_out, int64_t *frames_out) {
-  return decode_agg(path, o, fn, ctx, err, err_size, info_out, frames_out, NULL);
+  return decode_full(path, o, fn, ctx, err, err_size, info_out, frames_out, NULL, NULL);
 }
+
+static int32_t decode_agg(const char *path, const tool_options *o, frame_fn fn, void *ctx, char *err,
+                          size_t err_size, vm_clip_info *info_out, int64_t *frames_out, vm_clip_aggregates *agg_out) {
+  return decode_full(path, o, fn, ctx, err, err_size, info_out, frames_out, agg_out, NULL);
+}
+
+static int32_t decode_stats(const char *path, const tool_options *o, frame_fn fn, void *ctx, char *err,
+                            size_t err_size, vm_clip_info *info_out, int64_t *frames_out, vm_clip_stats *stats_out) {
+  return decode_full(path, o, fn, ctx, err, err_size, info_out, frames_out, NULL, stats_out);
+}
+
+/* "all", "every=N", "fps=K" (K: 7.5, 30000/1001), "uniform=N", "keyframes" */
+static int parse_sample(const char *spec, vm_sampling *s) {
+  const char *eq = strchr(spec, '=');
+  size_t name = eq ? (size_t)(eq - spec) : strlen(spec);
+  const char *arg = eq ? eq + 1 : "";
+  s->struct_size = sizeof *s;
+  if (name == 3 && !strncmp(spec, "all", 3) && !eq) s->mode = VM_SAMPLE_ALL;
+  else if (name == 9 && !strncmp(spec, "keyframes", 9) && !eq) s->mode = VM_SAMPLE_KEYFRAMES;
+  else if (name == 5 && !strncmp(spec, "every", 5)) s->mode = VM_SAMPLE_EVERY, s->n = atoll(arg);
+  else if (name == 7 && !strncmp(spec, "uniform", 7)) s->mode = VM_SAMPLE_UNIFORM, s->n = atoll(arg);
+  else if (name == 3 && !strncmp(spec, "fps", 3)) {
+    s->mode = VM_SAMPLE_FPS;
+    long long num = 0, den = 1;
+    const char *slash = strchr(arg, '/'), *dot = strchr(arg, '.');
+    if (slash) {
+      num = atoll(arg);
+      den = atoll(slash + 1);
+    } else {
+      num = atoll(arg);
+      if (dot)
+        for (const char *p = dot + 1; *p >= '0' && *p <= '9' && den < 1000000; p++) num = num * 10 + (*p - '0'), den *= 10;
+    }
+    s->rate_num = (int32_t)num;
+    s->rate_den = (int32_t)den;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
+static int64_t seconds_us(const char *text) { return (int64_t)llround(atof(text) * 1e6); }
 
 /* ---- commands ------------------------------------------------------------------------ */
 
@@ -166,7 +225,7 @@ static int cmd_abi(void) {
     bad = 1;
   }
   printf("%s\n", detail);
-  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_IMAGE; id++)
+  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_SAMPLING; id++)
     if (vm_struct_size(id) == 0) {
       fprintf(stderr, "struct %d has no size\n", id);
       bad = 1;
@@ -215,8 +274,14 @@ static void print_frame(const vm_frame *f, const uint8_t *pixels, void *ctx) {
 
 static int cmd_md5(const char *path, const tool_options *o) {
   char err[600];
-  int32_t status = decode(path, o, print_frame, NULL, err, sizeof err, NULL, NULL);
+  vm_clip_stats st;
+  int32_t status = decode_stats(path, o, print_frame, NULL, err, sizeof err, NULL, NULL, &st);
   printf("# %s %s\n", vm_status_name(status), err);
+  if (o->sampled)
+    printf("# path=%d packets_read=%" PRId64 " sent=%" PRId64 " skipped=%" PRId64 " decoded=%" PRId64
+           " returned=%" PRId64 " seeks=%" PRId64 " fallbacks=%d plan_ms=%.2f\n",
+           st.sample_path, st.packets_read, st.packets, st.packets_skipped, st.frames_decoded, st.frames,
+           st.seeks, st.fallbacks, st.plan_ns / 1e6);
   return status == VM_EOF ? 0 : 1;
 }
 
@@ -341,21 +406,41 @@ static int synth(const char *path, int w, int h, int fps, int frames, const char
 }
 
 typedef struct {
-  int64_t n;
+  int64_t n, cap;
+  int64_t *pts;
+  uint32_t *flags;
   char (*md5)[33];
-  int64_t cap;
-} md5_list;
+} frame_list;
 
-static void collect(const vm_frame *f, const uint8_t *pixels, void *ctx) {
-  md5_list *l = ctx;
+/* Frames as a decode returned them (or as a framemd5 file lists them: md5 only). */
+static void push_frame(frame_list *l, int64_t pts, uint32_t flags, const char *md5) {
   if (l->n == l->cap) {
     l->cap = l->cap ? 2 * l->cap : 64;
+    l->pts = realloc(l->pts, (size_t)l->cap * sizeof *l->pts);
+    l->flags = realloc(l->flags, (size_t)l->cap * sizeof *l->flags);
     l->md5 = realloc(l->md5, (size_t)l->cap * sizeof *l->md5);
   }
-  hex(f->md5, l->md5[l->n++]);
+  l->pts[l->n] = pts;
+  l->flags[l->n] = flags;
+  snprintf(l->md5[l->n], sizeof l->md5[l->n], "%s", md5);
+  l->n++;
 }
 
-static int same_frames(const md5_list *a, const md5_list *b) {
+static void collect_frame(const vm_frame *f, const uint8_t *pixels, void *ctx) {
+  (void)pixels;
+  char h[33];
+  hex(f->md5, h);
+  push_frame(ctx, f->pts, f->flags, h);
+}
+
+static void free_frames(frame_list *l) {
+  free(l->pts);
+  free(l->flags);
+  free(l->md5);
+  memset(l, 0, sizeof *l);
+}
+
+static int same_frames(const frame_list *a, const frame_list *b) {
   if (a->n != b->n) return 0;
   for (int64_t i = 0; i < a->n; i++)
     if (strcmp(a->md5[i], b->md5[i]) != 0) return 0;
@@ -381,11 +466,11 @@ static int cmd_selftest(const char *dir) {
     }
     tool_options variants[] = {{.threads = 1}, {.threads = 0}, {.threads = 1, .memory = 1},
                                {.threads = 2, .pixels = 1}};
-    md5_list ref = {0};
+    frame_list ref = {0};
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-      md5_list got = {0};
+      frame_list got = {0};
       char err[600];
-      int32_t status = decode(path, &variants[v], collect, &got, err, sizeof err, NULL, NULL);
+      int32_t status = decode(path, &variants[v], collect_frame, &got, err, sizeof err, NULL, NULL);
       if (status != VM_EOF || got.n != clips[c].frames) {
         fprintf(stderr, "%s variant %zu: %s %s, %" PRId64 " frames\n", path, v, vm_status_name(status), err, got.n);
         failures++;
@@ -396,7 +481,7 @@ static int cmd_selftest(const char *dir) {
         fprintf(stderr, "%s variant %zu: frames differ from the single-threaded decode\n", path, v);
         failures++;
       }
-      free(got.md5);
+      free_frames(&got);
     }
     /* every cut of the file fails with a clean error, or decodes a prefix of the frames */
     int64_t size = 0;
@@ -408,10 +493,10 @@ static int cmd_selftest(const char *dir) {
       FILE *f = fopen(cut_path, "wb");
       fwrite(bytes, 1, (size_t)cut, f);
       fclose(f);
-      md5_list got = {0};
+      frame_list got = {0};
       char err[600];
       tool_options o = {.threads = 0};
-      int32_t status = decode(cut_path, &o, collect, &got, err, sizeof err, NULL, NULL);
+      int32_t status = decode(cut_path, &o, collect_frame, &got, err, sizeof err, NULL, NULL);
       int prefix = got.n <= ref.n;
       for (int64_t i = 0; prefix && i + 1 < got.n; i++) prefix = strcmp(got.md5[i], ref.md5[i]) == 0;
       if (status == VM_EOF || status == VM_OK || status == VM_ERR_INTERNAL || !prefix || !err[0]) {
@@ -419,18 +504,268 @@ static int cmd_selftest(const char *dir) {
                 vm_status_name(status), err, got.n);
         failures++;
       }
-      free(got.md5);
+      free_frames(&got);
       unlink(cut_path);
     }
     free(bytes);
-    free(ref.md5);
+    free_frames(&ref);
   }
   printf("selftest: %d failures\n", failures);
   return failures != 0;
 }
 
+/* ---- sampling: the fast path against decode-all-then-select ---------------------------- */
+
+typedef struct {
+  const char *label;
+  const char *spec;
+  double start, end; /* < -1e8: unset */
+  int64_t max_frames;
+} sample_case;
+
+#define NO_TIME (-1e9)
+
+/* The cases of the issue (every=3, fps=1, fps=7.5, uniform=5, keyframes, a window, a cap)
+ * and combinations of a window or a cap with each kind of rule. CTest runs the first 8 (the
+ * sanitizer build the first 4); `vmtool samplecheck MEDIA` runs them all. */
+static const sample_case SAMPLE_CASES[] = {
+    {"every=3", "every=3", NO_TIME, NO_TIME, 0},
+    {"fps=1", "fps=1", NO_TIME, NO_TIME, 0},
+    {"uniform=5", "uniform=5", NO_TIME, NO_TIME, 0},
+    {"keyframes", "keyframes", NO_TIME, NO_TIME, 0},
+    {"fps=7.5[0.25,2.5)", "fps=7.5", 0.25, 2.5, 0},
+    {"fps=7.5", "fps=7.5", NO_TIME, NO_TIME, 0},
+    {"all[0.3,0.9)", "all", 0.3, 0.9, 0},
+    {"all max=4", "all", NO_TIME, NO_TIME, 4},
+    {"every=2[0.5,) max=5", "every=2", 0.5, NO_TIME, 5},
+    {"uniform=3[0.2,)", "uniform=3", 0.2, NO_TIME, 0},
+    {"keyframes[0.5,)", "keyframes", 0.5, NO_TIME, 0},
+    {"fps=30000/1001", "fps=30000/1001", NO_TIME, NO_TIME, 0},
+};
+
+static void sample_case_options(const sample_case *c, vm_sampling *s) {
+  memset(s, 0, sizeof *s);
+  parse_sample(c->spec, s);
+  if (c->start > NO_TIME) s->start_us = (int64_t)llround(c->start * 1e6), s->flags |= VM_SAMPLING_START;
+  if (c->end > NO_TIME) s->end_us = (int64_t)llround(c->end * 1e6), s->flags |= VM_SAMPLING_END;
+  s->max_frames = c->max_frames;
+}
+
+typedef struct {
+  int checked, failures, fallbacks, planned;
+  int64_t sent, sent_all;
+} sample_totals;
+
+/* One clip: decodes it plainly once, then once per case with sampling, and compares. */
+static int index_mode(const vm_sampling *s) { return s->mode == VM_SAMPLE_EVERY || s->mode == VM_SAMPLE_UNIFORM; }
+
+static void sample_check_file(const char *path, const char *name, int threads, int verbose, size_t cases,
+                              sample_totals *t) {
+  tool_options plain = {.threads = threads};
+  frame_list all = {0};
+  char err[600];
+  vm_clip_info info;
+  vm_clip_stats plain_stats;
+  int32_t ref_status = decode_stats(path, &plain, collect_frame, &all, err, sizeof err, &info, NULL, &plain_stats);
+  uint8_t *selected = malloc((size_t)(all.n ? all.n : 1));
+  for (size_t c = 0; c < cases; c++) {
+    tool_options o = {.threads = threads, .sampled = 1};
+    sample_case_options(&SAMPLE_CASES[c], &o.sampling);
+    int64_t want = vm_sampling_select(&o.sampling, &info, all.pts, all.flags, all.n, selected);
+    frame_list got = {0};
+    vm_clip_stats st;
+    int32_t status = decode_stats(path, &o, collect_frame, &got, err, sizeof err, NULL, NULL, &st);
+    int ok = want >= 0 && got.n == want;
+    for (int64_t i = 0, k = 0; ok && i < all.n; i++) {
+      if (!selected[i]) continue;
+      ok = all.pts[i] == got.pts[k] && strcmp(all.md5[i], got.md5[k]) == 0;
+      k++;
+    }
+    /* The same verdict. The one exception: a bitstream error in a packet that sampling never
+     * decodes is not seen (the clip then ends with EOF), and for the rules that count frames,
+     * the frame it did not produce shifts the count, so only the verdict is compared. */
+    int same_status = status == ref_status;
+    int unseen_bitstream_error = ref_status == VM_ERR_CORRUPT && plain_stats.decode_errors > 0 &&
+                                 (status == VM_EOF || status == VM_ERR_CORRUPT);
+    if (unseen_bitstream_error) {
+      same_status = 1;
+      if (index_mode(&o.sampling) || status == VM_ERR_CORRUPT) ok = 1;
+    }
+    t->checked++;
+    t->fallbacks += st.fallbacks != 0;
+    t->planned += st.sample_path == VM_SAMPLE_PATH_PLANNED;
+    t->sent += st.packets;
+    t->sent_all += plain_stats.packets;
+    if (!ok || !same_status) {
+      t->failures++;
+      fprintf(stderr, "FAIL %s %s (threads=%d): %s (reference %s), %" PRId64 " frames, want %" PRId64 " of %" PRId64
+              ", path %d, fallbacks %d: %s\n", name, SAMPLE_CASES[c].label, threads, vm_status_name(status),
+              vm_status_name(ref_status), got.n, want, all.n, st.sample_path, st.fallbacks, err);
+    } else if (verbose || st.fallbacks) {
+      printf("%s %s: %" PRId64 "/%" PRId64 " frames, path %d, sent %" PRId64 "/%" PRId64 " packets, seeks %" PRId64
+             ", fallbacks %d\n", name, SAMPLE_CASES[c].label, got.n, all.n, st.sample_path, st.packets,
+             plain_stats.packets, st.seeks, st.fallbacks);
+    }
+    free_frames(&got);
+  }
+  free(selected);
+  free_frames(&all);
+}
+
+/* The decode-all reference of one clip, to compare sampled decodes against. */
+typedef struct {
+  frame_list all;
+  vm_clip_info info;
+  int32_t status;
+} reference;
+
+static int sampled_equals_reference(const char *path, const reference *ref, const vm_sampling *sampling, int threads,
+                                    vm_clip_stats *st, char *err, size_t err_size) {
+  uint8_t *selected = malloc((size_t)(ref->all.n ? ref->all.n : 1));
+  int64_t want = vm_sampling_select(sampling, &ref->info, ref->all.pts, ref->all.flags, ref->all.n, selected);
+  tool_options o = {.threads = threads, .sampled = 1, .sampling = *sampling};
+  frame_list got = {0};
+  int32_t status = decode_stats(path, &o, collect_frame, &got, err, err_size, NULL, NULL, st);
+  int ok = status == ref->status && want >= 0 && got.n == want;
+  for (int64_t i = 0, k = 0; ok && i < ref->all.n; i++) {
+    if (!selected[i]) continue;
+    ok = ref->all.pts[i] == got.pts[k] && strcmp(ref->all.md5[i], got.md5[k]) == 0;
+    k++;
+  }
+  if (!ok && !err[0]) snprintf(err, err_size, "%s, %" PRId64 " frames where the reference selects %" PRId64,
+                               vm_status_name(status), got.n, want);
+  free_frames(&got);
+  free(selected);
+  return ok;
+}
+
+/* Synthetic long-GOP clips: sparse samples must be reached by jumping (in memory, and with
+ * buffering off by seeking in the file), dense ones by decoding through, and the frames must
+ * be those of decode-all-then-select in every case. */
+static int cmd_sampleseek(const char *dir, const tool_options *opt) {
+  mkdir(dir, 0755);
+  struct {
+    const char *name, *encoder;
+    int frames, gop;
+    const char *remux; /* made from gop2s.mp4 by the ffmpeg binary, when there is one */
+  } clips[] = {{"gop2s.mp4", "libopenh264", 400, 50, NULL}, {"gop2s.webm", "libvpx-vp9", 200, 50, NULL},
+               {"onegop.mp4", "libopenh264", 150, 150, NULL},
+               /* fragmented MP4: no global index, the demuxer learns it fragment by fragment */
+               {"gop2s_frag.mp4", NULL, 400, 50, "-movflags frag_keyframe+empty_moov -f mp4"},
+               /* Matroska written to a pipe: no Cues, no duration */
+               {"gop2s_nocues.mkv", NULL, 400, 50, "-f matroska pipe:1 >"}};
+  struct {
+    const char *spec;
+    double start;
+    int sparse;          /* whole GOPs lie between the samples: expect jumps */
+    double most_sent;    /* of the packets, when the clip has several GOPs */
+  } cases[] = {{"fps=0.25", NO_TIME, 1, 0.05},  {"every=100", NO_TIME, 1, 0.05}, {"uniform=3", NO_TIME, 1, 0.3},
+               {"fps=0.5", 1.0, 1, 0.6}, /* targets in mid-GOP: half of each GOP leads to them */
+               {"keyframes", NO_TIME, 0, 0.05}, {"fps=3", NO_TIME, 0, 0.9}};
+  int failures = 0;
+  for (size_t c = 0; c < sizeof clips / sizeof clips[0]; c++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, clips[c].name);
+    vm_synth_options so = {.struct_size = sizeof so, .width = 320, .height = 240, .fps_num = 25, .fps_den = 1,
+                           .frames = clips[c].frames, .gop = clips[c].gop, .bit_rate_kbps = 4000, .seed = 7,
+                           .path = path, .encoder = clips[c].encoder, .pattern = "mandelbrot"};
+    char detail[300];
+    if (clips[c].remux && access(path, R_OK) != 0) {
+      char cmd[3000];
+      snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -y -i '%s/gop2s.mp4' -c copy %s '%s'", dir, clips[c].remux, path);
+      if (system("ffmpeg -version >/dev/null 2>&1") != 0 || system(cmd) != 0) {
+        printf("%s: skipped (no ffmpeg binary to make it)\n", clips[c].name);
+        continue;
+      }
+    } else if (access(path, R_OK) != 0 && vm_synth_write(&so, detail, sizeof detail) != VM_OK) {
+      fprintf(stderr, "FAIL synth %s: %s\n", path, detail);
+      failures++;
+      continue;
+    }
+    reference ref = {0};
+    tool_options plain = {.threads = opt->threads};
+    char err[600];
+    vm_clip_stats plain_stats;
+    ref.status = decode_stats(path, &plain, collect_frame, &ref.all, err, sizeof err, &ref.info, NULL, &plain_stats);
+    if (ref.status != VM_EOF || ref.all.n != clips[c].frames) {
+      fprintf(stderr, "FAIL %s: reference %s %s, %" PRId64 " frames\n", path, vm_status_name(ref.status), err, ref.all.n);
+      failures++;
+      free_frames(&ref.all);
+      continue;
+    }
+    int one_gop = clips[c].gop >= clips[c].frames;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+      for (int buffered = 1; buffered >= 0; buffered--) {
+        vm_sampling s;
+        memset(&s, 0, sizeof s);
+        parse_sample(cases[k].spec, &s);
+        if (cases[k].start > NO_TIME) s.start_us = (int64_t)llround(cases[k].start * 1e6), s.flags |= VM_SAMPLING_START;
+        s.buffer_bytes = buffered ? 0 : -1;
+        vm_clip_stats st;
+        err[0] = 0;
+        int ok = sampled_equals_reference(path, &ref, &s, opt->threads, &st, err, sizeof err);
+        const char *why = NULL;
+        if (!ok) why = err;
+        else if (st.fallbacks) why = "fell back to decoding through";
+        else if (cases[k].sparse && !one_gop && st.seeks == 0) why = "never jumped over a GOP";
+        else if (cases[k].sparse && !one_gop && !buffered && st.file_seeks == 0 && !clips[c].remux)
+          why = "never seeked in the file";
+        else if (one_gop && st.seeks != 0) why = "jumped although the clip is one GOP";
+        else if (!one_gop && st.packets > cases[k].most_sent * plain_stats.packets) why = "sent too many packets";
+        if (why) {
+          fprintf(stderr, "FAIL %s %s%s (%s): %s\n", clips[c].name, cases[k].spec, cases[k].start > NO_TIME ? " start=1" : "",
+                  buffered ? "buffered" : "unbuffered", why);
+          failures++;
+        }
+        printf("%s %s%s %s: sent %" PRId64 "/%" PRId64 " packets, decoded %" PRId64 " frames, seeks %" PRId64
+               " (in the file %" PRId64 ")\n", clips[c].name, cases[k].spec, cases[k].start > NO_TIME ? " start=1" : "",
+               buffered ? "buffered" : "unbuffered", st.packets, plain_stats.packets, st.frames_decoded, st.seeks,
+               st.file_seeks);
+      }
+    }
+    free_frames(&ref.all);
+  }
+  printf("sampleseek: %d failures\n", failures);
+  return failures != 0;
+}
+
+/* The corpus' valid/ folder, or NULL after saying the test is skipped. */
+static DIR *open_valid_media(const char *media, char *dir, size_t size) {
+  snprintf(dir, size, "%s/valid", media);
+  DIR *d = opendir(dir);
+  if (!d) printf("SKIP: no test media at %s (see ../shared/media)\n", media);
+  return d;
+}
+
+static int cmd_samplecheck(const char *media, const tool_options *o, int verbose) {
+  size_t cases = sizeof SAMPLE_CASES / sizeof SAMPLE_CASES[0];
+  if (o->cases > 0 && (size_t)o->cases < cases) cases = (size_t)o->cases;
+  char dir[2048];
+  DIR *d = open_valid_media(media, dir, sizeof dir);
+  if (!d) return SKIP;
+  sample_totals t = {0};
+  const char *sub[] = {"valid", "invalid"};
+  closedir(d);
+  for (int k = 0; k < 2; k++) {
+    snprintf(dir, sizeof dir, "%s/%s", media, sub[k]);
+    d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      if (e->d_name[0] == '.') continue;
+      char path[4096], name[600];
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      snprintf(name, sizeof name, "%s/%s", sub[k], e->d_name);
+      sample_check_file(path, name, o->threads, verbose, cases, &t);
+    }
+    if (d) closedir(d);
+  }
+  printf("samplecheck: %d cases, %d failures, %d planned, %d fell back; packets sent %" PRId64 " of %" PRId64 "\n",
+         t.checked, t.failures, t.planned, t.fallbacks, t.sent, t.sent_all);
+  return t.failures != 0;
+}
+
 /* Reads the md5 column of an ffmpeg framemd5 file. */
-static int read_reference(const char *path, md5_list *out) {
+static int read_reference(const char *path, frame_list *out) {
   FILE *f = fopen(path, "r");
   if (!f) return -1;
   char line[512];
@@ -441,13 +776,7 @@ static int read_reference(const char *path, md5_list *out) {
     last++;
     while (*last == ' ') last++;
     last[strcspn(last, "\r\n")] = 0;
-    vm_frame fake;
-    memset(&fake, 0, sizeof fake);
-    if (out->n == out->cap) {
-      out->cap = out->cap ? 2 * out->cap : 64;
-      out->md5 = realloc(out->md5, (size_t)out->cap * sizeof *out->md5);
-    }
-    snprintf(out->md5[out->n++], 33, "%s", last);
+    push_frame(out, INT64_MIN, 0, last);
   }
   fclose(f);
   return 0;
@@ -455,12 +784,8 @@ static int read_reference(const char *path, md5_list *out) {
 
 static int cmd_corpus(const char *media) {
   char dir[2048];
-  snprintf(dir, sizeof dir, "%s/valid", media);
-  DIR *d = opendir(dir);
-  if (!d) {
-    printf("SKIP: no test media at %s (see ../shared/media)\n", media);
-    return SKIP;
-  }
+  DIR *d = open_valid_media(media, dir, sizeof dir);
+  if (!d) return SKIP;
   int failures = 0, checked = 0;
   struct dirent *e;
   while ((e = readdir(d))) {
@@ -468,19 +793,19 @@ static int cmd_corpus(const char *media) {
     char path[4096], ref_path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     snprintf(ref_path, sizeof ref_path, "%s/framemd5/%s.framemd5", media, e->d_name);
-    md5_list ref = {0}, got = {0};
+    frame_list ref = {0}, got = {0};
     if (read_reference(ref_path, &ref) != 0) continue;
     char err[600];
     tool_options o = {.threads = 0};
-    int32_t status = decode(path, &o, collect, &got, err, sizeof err, NULL, NULL);
+    int32_t status = decode(path, &o, collect_frame, &got, err, sizeof err, NULL, NULL);
     checked++;
     if (status != VM_EOF || !same_frames(&ref, &got)) {
       fprintf(stderr, "FAIL valid/%s: %s %s, %" PRId64 " frames, reference %" PRId64 "\n", e->d_name,
               vm_status_name(status), err, got.n, ref.n);
       failures++;
     }
-    free(ref.md5);
-    free(got.md5);
+    free_frames(&ref);
+    free_frames(&got);
   }
   closedir(d);
   snprintf(dir, sizeof dir, "%s/invalid", media);
@@ -514,7 +839,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: vmtool abi|info|md5|frames|bench|loop|synth|selftest|corpus|opscheck ...\n");
     return 2;
   }
-  tool_options o = {.threads = 0, .repeat = 1, .out = {.struct_size = sizeof(vm_output)}};
+  tool_options o = {.threads = 0, .repeat = 1, .out = {.struct_size = sizeof(vm_output)},
+                    .sampling = {.struct_size = sizeof(vm_sampling)}};
   int first = 2;
   while (first < argc && strncmp(argv[first], "--", 2) == 0) {
     if (strcmp(argv[first], "--threads") == 0 && first + 1 < argc) o.threads = atoi(argv[++first]);
@@ -522,11 +848,32 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[first], "--memory") == 0) o.memory = 1;
     else if (strcmp(argv[first], "--pixels") == 0) o.pixels = 1;
     else if (strcmp(argv[first], "--open-only") == 0) o.open_only = 1;
+    else if (strcmp(argv[first], "--cases") == 0 && first + 1 < argc) o.cases = atoi(argv[++first]);
     else if (strcmp(argv[first], "--workers") == 0 && first + 1 < argc) o.workers = atoi(argv[++first]);
     else if (strcmp(argv[first], "--stats") == 0) o.stats = 1;
     else if (strcmp(argv[first], "--raw") == 0 && first + 1 < argc) o.raw = argv[++first];
     else if (parse_output_option(argc, argv, &first, &o.out)) o.has_output = 1;
-    else break;
+    else if (strcmp(argv[first], "--sample") == 0 && first + 1 < argc) {
+      if (parse_sample(argv[++first], &o.sampling) != 0) {
+        fprintf(stderr, "vmtool: bad --sample %s\n", argv[first]);
+        return 2;
+      }
+      o.sampled = 1;
+    } else if (strcmp(argv[first], "--start") == 0 && first + 1 < argc) {
+      o.sampling.start_us = seconds_us(argv[++first]);
+      o.sampling.flags |= VM_SAMPLING_START;
+      o.sampled = 1;
+    } else if (strcmp(argv[first], "--end") == 0 && first + 1 < argc) {
+      o.sampling.end_us = seconds_us(argv[++first]);
+      o.sampling.flags |= VM_SAMPLING_END;
+      o.sampled = 1;
+    } else if (strcmp(argv[first], "--max-frames") == 0 && first + 1 < argc) {
+      o.sampling.max_frames = atoll(argv[++first]);
+      o.sampled = 1;
+    } else if (strcmp(argv[first], "--decode-all") == 0) {
+      o.sampling.flags |= VM_SAMPLING_DECODE_ALL;
+      o.sampled = 1;
+    } else break;
     first++;
   }
   const char *cmd = argv[1];
@@ -544,6 +891,9 @@ int main(int argc, char **argv) {
                  atoi(argv[first + 4]), rest > 5 ? argv[first + 5] : NULL, 0) != VM_OK;
   if (strcmp(cmd, "selftest") == 0 && rest == 1) return cmd_selftest(argv[first]);
   if (strcmp(cmd, "corpus") == 0 && rest == 1) return cmd_corpus(argv[first]);
+  if (strcmp(cmd, "sampleseek") == 0 && rest == 1) return cmd_sampleseek(argv[first], &o);
+  if (strcmp(cmd, "samplecheck") == 0 && rest == 1)
+    return cmd_samplecheck(argv[first], &o, getenv("VMTOOL_VERBOSE") != NULL);
   fprintf(stderr, "vmtool: bad arguments for %s\n", cmd);
   return 2;
 }

@@ -7,10 +7,12 @@ import io.vidmill.decode.Clip;
 import io.vidmill.decode.DecodeResult;
 import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.OpenOptions;
+import io.vidmill.decode.Sampling;
 import io.vidmill.decode.Source;
 import io.vidmill.synth.SyntheticClip;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -65,6 +68,8 @@ final class BenchCommand {
     @Option(names = "--bitrate", defaultValue = "0", paramLabel = "KBPS",
         description = "Target bit rate (default: the encoder's).") int bitrateKbps;
     @Option(names = "--extension", defaultValue = "mp4") String extension;
+    @Option(names = "--gop", paramLabel = "SECONDS", defaultValue = "1",
+        description = "Seconds between key frames (default: ${DEFAULT-VALUE}).") double gopSeconds;
     @Option(names = "--workers", paramLabel = "N") int workers = Runtime.getRuntime().availableProcessors();
 
     @Override
@@ -80,12 +85,15 @@ final class BenchCommand {
         List<Future<?>> jobs = new ArrayList<>();
         for (int i = 0; i < count; i++) {
           int seed = i;
-          Path p = out.resolve(String.format("clip_%s_%05d.%s", size, i, extension));
+          Path p = out.resolve(gopSeconds == 1 ? String.format("clip_%s_%05d.%s", size, i, extension)
+              : String.format("clip_%s_gop%s_%05d.%s", size, BigDecimal.valueOf(gopSeconds).stripTrailingZeros()
+                  .toPlainString(), i, extension));
           if (Files.exists(p)) continue;
           jobs.add(pool.submit(() -> {
             SyntheticClip c = SyntheticClip.h264(w, h, fps, seconds, seed).withEncoder(encoder)
                 .withPattern(patterns[seed % patterns.length]);
-            new SyntheticClip(c.width(), c.height(), c.fpsNum(), c.fpsDen(), c.frames(), c.gop(), bitrateKbps,
+            int gop = Math.max(1, (int) Math.round(gopSeconds * fps));
+            new SyntheticClip(c.width(), c.height(), c.fpsNum(), c.fpsDen(), c.frames(), gop, bitrateKbps,
                 c.seed(), c.encoder(), c.pattern(), c.pixFmt()).write(p);
             made.incrementAndGet();
           }));
@@ -137,9 +145,16 @@ final class BenchCommand {
     }
   }
 
-  @Command(name = "decode", description = "Decodes every frame of each clip (no conversion, no hashing).")
+  @Command(name = "decode", description = {"Decodes each clip (no conversion, no hashing): every frame, or "
+      + "with --sample only what the selected frames need."})
   static final class Decode implements Callable<Integer> {
     @Spec CommandSpec spec;
+
+    @Mixin SamplingOptions sampling;
+
+    @Option(names = "--decode-all", description = "With --sample: decode every packet and select afterwards "
+        + "(the reference the fast path is measured against).")
+    boolean decodeAll;
 
     @Parameters(arity = "1..*", paramLabel = "FILE") List<Path> files;
     @Option(names = "--threads", defaultValue = "1", description = "Decoder threads per clip (0 = FFmpeg's choice).")
@@ -155,34 +170,50 @@ final class BenchCommand {
       PrintWriter out = spec.commandLine().getOut();
       if (!Main.requireNative(spec.commandLine().getErr())) return Main.EXIT_FATAL;
       OpenOptions options = OpenOptions.DEFAULTS.withThreads(threads);
-      if (warmup) decodeOne(files.getFirst(), options);
+      Sampling selection = sampling.sampling().withDecodeAll(decodeAll);
+      if (warmup) decodeOne(files.getFirst(), options, selection);
       double cpu0 = processCpuSeconds();
       long t0 = System.nanoTime();
       long frames = 0;
+      long decoded = 0;
+      long packets = 0;
+      long skipped = 0;
+      long seeks = 0;
       int failed = 0;
       try (ExecutorService pool = Executors.newFixedThreadPool(workers)) {
         List<Future<DecodeResult>> jobs = new ArrayList<>();
-        for (Path f : files) jobs.add(pool.submit(() -> decodeOne(f, options)));
+        for (Path f : files) jobs.add(pool.submit(() -> decodeOne(f, options, selection)));
         for (Future<DecodeResult> j : jobs) {
           DecodeResult r = j.get();
           frames += r.frames();
+          if (r.stats() != null) {
+            decoded += r.stats().framesDecoded();
+            packets += r.stats().packets();
+            skipped += r.stats().packetsSkipped();
+            seeks += r.stats().seeks();
+          }
           if (!r.ok()) failed++;
         }
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       double cpu = processCpuSeconds() - cpu0;
       out.printf(Locale.ROOT, "decode: %d clips, %d frames in %.3f s: %.1f frames/s, %.2f clips/s, "
-              + "%.3f cpu-s per 1000 frames (threads=%d, workers=%d)%n",
-          files.size(), frames, seconds, frames / seconds, files.size() / seconds, cpu * 1000 / frames,
-          threads, workers);
+              + "%.3f cpu-s per 1000 frames decoded (threads=%d, workers=%d, sample %s)%n",
+          files.size(), frames, seconds, frames / seconds, files.size() / seconds, cpu * 1000 / Math.max(decoded, 1),
+          threads, workers, selection);
+      if (!selection.selectsEverything())
+        out.printf(Locale.ROOT, "sampling: %d frames decoded for %d returned, %d packets sent, %d skipped, %d seeks%n",
+            decoded, frames, packets, skipped, seeks);
       result(out, JSON.createObjectNode().put("clips", files.size()).put("frames", frames)
+          .put("frames_decoded", decoded).put("packets_sent", packets).put("packets_skipped", skipped)
+          .put("seeks", seeks).put("sample", selection.toString())
           .put("seconds", seconds).put("fps", frames / seconds).put("clips_per_s", files.size() / seconds)
-          .put("cpu_s_per_1000_frames", cpu * 1000 / frames).put("failed", failed));
+          .put("cpu_s_per_1000_frames", cpu * 1000 / Math.max(decoded, 1)).put("failed", failed));
       return failed == 0 ? Main.EXIT_OK : Main.EXIT_CLIPS_FAILED;
     }
 
-    private static DecodeResult decodeOne(Path f, OpenOptions options) {
-      try (Clip c = Clip.open(Source.of(f), options); FrameBatch batch = FrameBatch.allocate(32)) {
+    private static DecodeResult decodeOne(Path f, OpenOptions options, Sampling sampling) {
+      try (Clip c = Clip.open(Source.of(f), options, sampling); FrameBatch batch = FrameBatch.allocate(32)) {
         return c.decodeAll(batch, frame -> {});
       } catch (ClipException e) {
         return new DecodeResult(e.status(), e.detail(), 0, null);

@@ -6,6 +6,7 @@ import io.vidmill.decode.DecodeResult;
 import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.FrameMd5Format;
 import io.vidmill.decode.OpenOptions;
+import io.vidmill.decode.Sampling;
 import io.vidmill.decode.Source;
 import io.vidmill.decode.Want;
 import io.vidmill.nativelib.NativeLibrary;
@@ -22,6 +23,8 @@ import picocli.CommandLine.Spec;
         "Prints one MD5 line per decoded frame, like",
         "  ffmpeg -nostdin -v error -noautorotate -i FILE -map 0:v:0 -fps_mode passthrough -f framemd5 -",
         "(lines starting with # may differ): compare vidmill with ffmpeg on your own files.",
+        "With --sample, --start, --end or --max-frames only the selected frames' lines are printed:",
+        "the lines of ffmpeg's full framemd5 that the rule selects (docs/sampling.md).",
         "Frames decoded before an error are printed, then the ERROR line goes to stderr."})
 final class FrameMd5Command implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -31,14 +34,17 @@ final class FrameMd5Command implements Callable<Integer> {
 
   @Mixin DecodeOptions decode;
 
+  @Mixin SamplingOptions sampling;
+
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
+    Sampling selection = sampling.sampling();
     if (!Main.requireNative(err)) return Main.EXIT_FATAL;
     // full stream analysis: ffmpeg's output time base comes from its frame rate guess
     OpenOptions options = decode.options().withFullProbe(true);
-    try (Clip clip = Clip.open(Source.of(file), options);
+    try (Clip clip = Clip.open(Source.of(file), options, selection);
          FrameBatch batch = FrameBatch.allocate(32, Want.MD5)) {
       FrameMd5Format format = new FrameMd5Format(clip.info());
       format.header(NativeLibrary.version()).forEach(out::println);

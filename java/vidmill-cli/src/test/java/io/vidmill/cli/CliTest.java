@@ -185,4 +185,56 @@ class CliTest {
     assertEquals(Main.EXIT_USAGE, bad.exit());
     assertThat(bad.err()).contains("cannot be resized");
   }
+
+  /** With --sample, framemd5 prints exactly the lines of ffmpeg's full framemd5 that the rule selects. */
+  @Test
+  void framemd5PrintsTheSelectedLinesOfTheReference() throws Exception {
+    String name = "androidx_bbb_800x640_avc_pyramid_3b.mp4";
+    Path file = media().resolve("valid").resolve(name);
+    List<String> reference = Files.readAllLines(media().resolve("framemd5").resolve(name + ".framemd5")).stream()
+        .filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+    assertEquals(120, reference.size());
+    // uniform=4 over the 60 frames from 1 s: frames 30 + floor((2j+1)*60/8) = 37, 52, 67, 82
+    Run r = run("framemd5", "--sample", "uniform=4", "--start", "1", "--end", "00:03", file.toString());
+    assertEquals(Main.EXIT_OK, r.exit(), r.err());
+    List<String> lines = r.outLines().stream().filter(l -> !l.startsWith("#")).toList();
+    assertThat(lines).containsExactly(reference.get(37), reference.get(52), reference.get(67), reference.get(82));
+    // keyframes, at most 2
+    r = run("framemd5", "--sample", "keyframes", "--max-frames", "2", file.toString());
+    assertEquals(Main.EXIT_OK, r.exit(), r.err());
+    assertThat(r.outLines().stream().filter(l -> !l.startsWith("#")).toList())
+        .containsExactly(reference.get(0), reference.get(30));
+  }
+
+  @Test
+  void aBadSamplingRuleIsAUsageError() {
+    Path file = media().resolve("valid/small_webm.webm");
+    for (String[] args : new String[][] {{"--sample", "often"}, {"--sample", "every=0"}, {"--start", "soon"},
+                                         {"--start", "2", "--end", "1"}}) {
+      String[] full = new String[args.length + 2];
+      full[0] = "framemd5";
+      System.arraycopy(args, 0, full, 1, args.length);
+      full[full.length - 1] = file.toString();
+      Run r = run(full);
+      assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", args));
+      assertThat(r.err()).as(String.join(" ", args)).isNotBlank();
+    }
+  }
+
+  @Test
+  void benchDecodeSamplesAndSaysWhatItSkipped() throws Exception {
+    Path file = media().resolve("valid/torchcodec_nasa_13013.mp4");
+    Run r = run("bench", "decode", "--no-warmup", "--sample", "keyframes", file.toString());
+    assertEquals(Main.EXIT_OK, r.exit(), r.err());
+    JsonNode result = JSON.readTree(r.outLines().stream().filter(l -> l.startsWith("RESULT ")).findFirst()
+        .orElseThrow().substring("RESULT ".length()));
+    assertThat(result.get("frames").asLong()).isBetween(1L, 10L);
+    assertEquals(result.get("frames").asLong(), result.get("frames_decoded").asLong());
+    assertThat(result.get("packets_skipped").asLong()).isGreaterThan(300);
+    Run all = run("bench", "decode", "--no-warmup", "--sample", "keyframes", "--decode-all", file.toString());
+    JsonNode reference = JSON.readTree(all.outLines().stream().filter(l -> l.startsWith("RESULT ")).findFirst()
+        .orElseThrow().substring("RESULT ".length()));
+    assertEquals(result.get("frames").asLong(), reference.get("frames").asLong());
+    assertEquals(325, reference.get("frames_decoded").asLong());
+  }
 }

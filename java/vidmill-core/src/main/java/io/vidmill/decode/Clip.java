@@ -75,6 +75,16 @@ public final class Clip implements AutoCloseable {
    * @throws io.vidmill.NativeUnavailableException when libvidmill did not load
    */
   public static Clip open(Source source, OpenOptions options) {
+    return open(source, options, Sampling.ALL);
+  }
+
+  /**
+   * Opens a clip that returns only the frames {@code sampling} selects, decoding only what
+   * they need (see {@link Sampling}).
+   *
+   * @throws ClipException with the status code and message when the clip cannot be opened
+   */
+  public static Clip open(Source source, OpenOptions options, Sampling sampling) {
     NativeLibrary.requireAvailable();
     Arena arena = Arena.ofConfined();
     try {
@@ -110,6 +120,13 @@ public final class Clip implements AutoCloseable {
         String detail = Vidmill.vm_clip_last_error(handle);
         ClipInfo info = readInfo(handle, newInfoStruct(arena));
         throw new ClipException(Status.of(rc), source.name(), detail, info);
+      }
+      if (!sampling.selectsEverything()) {
+        if (!options.openDecoder()) throw new IllegalArgumentException("sampling needs a decoder");
+        MemorySegment s = arena.allocate(Layouts.SAMPLING);
+        sampling.writeTo(s);
+        int sr = Vidmill.vm_clip_set_sampling(handle, s);
+        if (sr != 0) throw new IllegalArgumentException(sampling + ": " + Vidmill.vm_clip_last_error(handle));
       }
       return new Clip(arena, handle, source.name());
     } catch (RuntimeException | Error e) {

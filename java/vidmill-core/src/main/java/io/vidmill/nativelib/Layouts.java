@@ -31,6 +31,7 @@ public final class Layouts {
   public static final int VM_STRUCT_OUTPUT = 8;
   public static final int VM_STRUCT_CLIP_AGGREGATES = 9;
   public static final int VM_STRUCT_IMAGE = 10;
+  public static final int VM_STRUCT_SAMPLING = 11;
 
   public static final int VM_NAME_SIZE = 48;
 
@@ -101,7 +102,28 @@ public final class Layouts {
       JAVA_LONG.withName("open_ns"),
       JAVA_LONG.withName("demux_ns"),
       JAVA_LONG.withName("decode_ns"),
-      JAVA_LONG.withName("output_ns")).withName("vm_clip_stats");
+      JAVA_LONG.withName("output_ns"),
+      JAVA_LONG.withName("packets_read"),
+      JAVA_LONG.withName("packets_skipped"),
+      JAVA_LONG.withName("frames_decoded"),
+      JAVA_LONG.withName("seeks"),
+      JAVA_LONG.withName("file_seeks"),
+      JAVA_LONG.withName("plan_ns"),
+      JAVA_INT.withName("sample_path"),
+      JAVA_INT.withName("fallbacks")).withName("vm_clip_stats");
+
+  public static final StructLayout SAMPLING = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("mode"),
+      JAVA_INT.withName("flags"),
+      JAVA_INT.withName("rate_num"),
+      JAVA_INT.withName("rate_den"),
+      JAVA_INT.withName("reserved0"),
+      JAVA_LONG.withName("n"),
+      JAVA_LONG.withName("start_us"),
+      JAVA_LONG.withName("end_us"),
+      JAVA_LONG.withName("max_frames"),
+      JAVA_LONG.withName("buffer_bytes")).withName("vm_sampling");
 
   public static final StructLayout FRAME = MemoryLayout.structLayout(
       JAVA_LONG.withName("pts"),

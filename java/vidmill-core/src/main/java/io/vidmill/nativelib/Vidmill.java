@@ -203,6 +203,19 @@ public final class Vidmill {
     }
   }
 
+  private static final class vm_clip_set_sampling_h {
+    static final MethodHandle H =
+        bind("vm_clip_set_sampling", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  }
+
+  public static int vm_clip_set_sampling(MemorySegment clip, MemorySegment sampling) {
+    try {
+      return (int) vm_clip_set_sampling_h.H.invokeExact(clip, sampling);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
   private static final class vm_clip_aggregates_get_h {
     static final MethodHandle H =
         bind("vm_clip_aggregates_get", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
@@ -211,6 +224,20 @@ public final class Vidmill {
   public static int vm_clip_aggregates_get(MemorySegment clip, MemorySegment aggregates) {
     try {
       return (int) vm_clip_aggregates_get_h.H.invokeExact(clip, aggregates);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_sampling_select_h {
+    static final MethodHandle H = bind("vm_sampling_select",
+        FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+  }
+
+  public static long vm_sampling_select(MemorySegment sampling, MemorySegment info, MemorySegment pts,
+                                        MemorySegment flags, long count, MemorySegment selected) {
+    try {
+      return (long) vm_sampling_select_h.H.invokeExact(sampling, info, pts, flags, count, selected);
     } catch (Throwable t) {
       throw rethrow(t);
     }

@@ -47,7 +47,8 @@ class NativeLibraryTest {
       Map.entry(Layouts.VM_STRUCT_SYNTH_OPTIONS, Layouts.SYNTH_OPTIONS),
       Map.entry(Layouts.VM_STRUCT_OUTPUT, Layouts.OUTPUT),
       Map.entry(Layouts.VM_STRUCT_CLIP_AGGREGATES, Layouts.CLIP_AGGREGATES),
-      Map.entry(Layouts.VM_STRUCT_IMAGE, Layouts.IMAGE));
+      Map.entry(Layouts.VM_STRUCT_IMAGE, Layouts.IMAGE),
+      Map.entry(Layouts.VM_STRUCT_SAMPLING, Layouts.SAMPLING));
 
   @Test
   void everyStructLayoutMatchesTheCompiledLibrary() {
