@@ -20,8 +20,9 @@ import java.util.Locale;
  *       memory allows.
  *   <li>CPUs left idle while the decoders have input (decoding from slow local storage in
  *       place, a tight quota's leftovers) lead to a trial with one decoder more, kept only if
- *       throughput (decoded pixels per second) rose by 3%; a failed trial is undone and the
- *       next one waits twice as long (hill climbing with exponential back-off).
+ *       throughput (decoded pixels per second) rose by 3% and CPU use with it (a gain that
+ *       used no idle CPU is noise); a failed trial is undone and the next one waits twice as
+ *       long (hill climbing with exponential back-off).
  *   <li>Memory close to the limit halves the byte cap and the fetches ahead, then takes away a
  *       decoder, before the kernel's OOM killer would.
  *   <li>The last clips of a run, which no later clip will join on the cores that fall idle,
@@ -89,7 +90,7 @@ public final class Tuner {
   private double lastRate;
 
   /** A decoder added on trial: kept if throughput rose, undone if not. */
-  private record Trial(Settings before, double rateBefore) {}
+  private record Trial(Settings before, double rateBefore, double utilBefore) {}
 
   public Tuner(ResourceLimits limits, TuneOptions fixed) {
     this.limits = limits;
@@ -192,7 +193,8 @@ public final class Tuner {
     if (trial != null) {
       Trial t = trial;
       trial = null;
-      if (rate >= t.rateBefore() * 1.03) {
+      // a real gain uses CPU that was idle: throughput up by noise alone does not count
+      if (rate >= t.rateBefore() * 1.03 && util >= t.utilBefore() + 0.03) {
         trialBackoff = 1;
         return note(x, String.format(Locale.ROOT, "kept %d decoders: throughput %+.0f%%", s.workers(),
             100 * (rate / Math.max(1, t.rateBefore()) - 1)));
@@ -200,8 +202,9 @@ public final class Tuner {
       noTrialBefore = x.nanos() + PROBE_HOLD_NANOS * trialBackoff;
       trialBackoff = Math.min(trialBackoff * 2, 32);
       return change(x, new Settings(t.before().workers(), s.threads(), s.fetchConcurrency(), s.bytesInFlight()),
-          String.format(Locale.ROOT, "back to %d decoders: one more changed throughput by %+.0f%%", t.before().workers(),
-              100 * (rate / Math.max(1, t.rateBefore()) - 1)));
+          String.format(Locale.ROOT, "back to %d decoders: one more changed throughput by %+.0f%% and CPU use by "
+              + "%+.0f points", t.before().workers(), 100 * (rate / Math.max(1, t.rateBefore()) - 1),
+              100 * (util - t.utilBefore())));
     }
     if (x.inputDone()) return settings; // the tail says nothing about the next clips
 
@@ -226,7 +229,7 @@ public final class Tuner {
     // 4. CPUs idle although the decoders have input: try one decoder more
     if (fixed.workers() == null && util < 0.85 && wait < 0.05 && s.workers() < maxWorkers
         && x.nanos() >= noTrialBefore && rate > 0) {
-      trial = new Trial(s, rate);
+      trial = new Trial(s, rate, util);
       int workers = s.workers() + 1;
       int fetch = fixed.fetchConcurrency() != null ? s.fetchConcurrency() : Math.max(s.fetchConcurrency(), 2 * workers);
       return change(x, new Settings(workers, s.threads(), fetch, s.bytesInFlight()), String.format(Locale.ROOT,
