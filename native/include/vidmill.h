@@ -100,6 +100,8 @@ typedef enum vm_status {
   VM_ERR_BUFFER_TOO_SMALL = -15,   /* the batch's data buffer cannot hold a single frame */
   VM_ERR_FFMPEG_VERSION = -16,     /* the FFmpeg libraries at run time do not match */
   VM_ERR_INTERNAL = -17,           /* a bug in vidmill */
+  VM_ERR_CRASHED = -18,            /* the process decoding the clip died (a signal): reported by a
+                                      supervisor of decoding processes, never by this library */
 } vm_status;
 
 /* The code's name without prefix ("CORRUPT", "EOF", ...); a static string, never NULL
@@ -582,6 +584,15 @@ typedef struct vm_image {
  * are -1). VM_ERR_BUFFER_TOO_SMALL with data_needed as vm_clip_next. Thread-safe; for tests,
  * tools and GPU reference checks, not the hot path (it plans every call). */
 VM_API int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batch *batch);
+
+/* ===================================================================================== */
+/* Testing the supervision of decoding processes                                          */
+/* ===================================================================================== */
+
+/* When the environment variable VIDMILL_TEST_CRASH_ON is set to a non-empty string when the
+ * library initialises, vm_clip_open kills the process with SIGSEGV for every clip whose name
+ * contains it: the way to prove that a run survives a decoder crash. Never set it otherwise. */
+#define VM_TEST_CRASH_ENV "VIDMILL_TEST_CRASH_ON"
 
 /* ===================================================================================== */
 /* Synthetic clips (demo, benchmarks, tests)                                              */

@@ -455,6 +455,7 @@ int32_t vm_clip_open(const vm_source *source, const vm_open_options *options, vm
   if (clip->opts.timeout_ms > 0) clip->deadline_ns = start + clip->opts.timeout_ms * 1000000;
   *out = clip;
   vm_log_bind_thread(clip);
+  vm_test_crash_point(clip->name);
 
   char err[160];
   int32_t status = VM_OK;

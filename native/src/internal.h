@@ -148,6 +148,8 @@ void vm_format_averror(int averror, char *buf, size_t size);
 
 /* library.c */
 void vm_library_once(void);
+/* Dies with SIGSEGV when VIDMILL_TEST_CRASH_ON names this clip (tests of process supervision). */
+void vm_test_crash_point(const char *clip_name);
 
 /* util */
 void vm_strlcpy(char *dst, const char *src, size_t size);

@@ -1,5 +1,7 @@
 /* Library-wide pieces: versions, status names, layout introspection, one-time setup. */
 #include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +41,11 @@ static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int64_t max_alloc_bytes = VM_DEFAULT_MAX_ALLOC;
 static char version_text[200];
 
+static char test_crash_on[256];
+
 static void library_init(void) {
+  const char *crash = getenv(VM_TEST_CRASH_ENV);
+  if (crash) vm_strlcpy(test_crash_on, crash, sizeof test_crash_on);
   unsigned v = avcodec_version();
   snprintf(version_text, sizeof version_text, "vidmill %s (FFmpeg %s, libavcodec %u.%u.%u)",
            VIDMILL_VERSION, av_version_info(), v >> 16, (v >> 8) & 0xff, v & 0xff);
@@ -48,6 +54,10 @@ static void library_init(void) {
 }
 
 void vm_library_once(void) { pthread_once(&library_once, library_init); }
+
+void vm_test_crash_point(const char *clip_name) {
+  if (test_crash_on[0] && clip_name && strstr(clip_name, test_crash_on)) raise(SIGSEGV);
+}
 
 uint32_t vm_abi_version(void) { return VM_ABI_VERSION; }
 
@@ -114,6 +124,7 @@ const char *vm_status_name(int32_t status) {
     case VM_ERR_BUFFER_TOO_SMALL: return "BUFFER_TOO_SMALL";
     case VM_ERR_FFMPEG_VERSION: return "FFMPEG_VERSION";
     case VM_ERR_INTERNAL: return "INTERNAL";
+    case VM_ERR_CRASHED: return "CRASHED";
     default: return "UNKNOWN";
   }
 }

@@ -38,8 +38,13 @@ public final class Main {
   public static void main(String[] args) {
     // Loading FFmpeg and libvidmill takes a few hundred milliseconds: start it now, beside
     // parsing the command line (class initialisation makes a second caller wait, not reload).
-    Thread.ofPlatform().daemon().name("vidmill-native-load").start(NativeLibrary::isAvailable);
+    // `run` decodes in child processes by default and decides for itself.
+    if (args.length == 0 || !args[0].equals("run")) preloadNative();
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  static void preloadNative() {
+    Thread.ofPlatform().daemon().name("vidmill-native-load").start(NativeLibrary::isAvailable);
   }
 
   /** Runs the command line with the given streams; returns the exit status. */

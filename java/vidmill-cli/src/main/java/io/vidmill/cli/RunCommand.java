@@ -9,6 +9,7 @@ import io.vidmill.pipeline.RunOptions;
 import io.vidmill.pipeline.RunStats;
 import io.vidmill.shard.Shard;
 import io.vidmill.sink.ResultSink;
+import io.vidmill.isolate.Isolation;
 import io.vidmill.tune.TuneOptions;
 import io.vidmill.tune.Tuner;
 import java.io.PrintWriter;
@@ -105,6 +106,16 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--log-interval", paramLabel = "SECONDS", description = "Seconds between progress lines when not on a terminal (default: 10).")
   double logInterval = 10;
 
+  @Option(names = "--isolation", paramLabel = "MODE",
+      description = "process (default): decode in supervised child processes, one per decoder, so that a "
+          + "native crash on a hostile file costs that clip (status CRASHED), not the run; none: in this process.")
+  String isolation = "process";
+
+  @Option(names = "--worker-memory", paramLabel = "SIZE|auto",
+      description = "Resident memory at which a decoding process is killed and its clip fails with OUT_OF_MEMORY "
+          + "(default: auto, max(1G, 3/4 of the memory limit / decoders)).")
+  String workerMemory = "auto";
+
   @Option(names = "--profile", description = "Print where the time went, per stage.")
   boolean profile;
 
@@ -130,6 +141,7 @@ final class RunCommand implements Callable<Integer> {
     // with loading FFmpeg and reading the manifest instead of adding to them
     Thread.ofPlatform().daemon().name("vidmill-duckdb-warmup").start(ResultSink::warmUp);
     RunOptions options = options(err);
+    if (!options.isolation().processes()) Main.preloadNative(); // the decoders are in this process
     Run run = new Run(options, out, System.in);
     Run.Summary s;
     String written; // where the report went, said after the summary
@@ -184,10 +196,16 @@ final class RunCommand implements Callable<Integer> {
     // decoder threads per clip are the tuner's unless --threads fixes them
     OpenOptions open = decode.options(1);
     TuneOptions tuning = new TuneOptions(n, decode.threads, fetch, bytes);
+    Isolation iso = switch (isolation.toLowerCase(Locale.ROOT)) {
+      case "process", "processes" -> new Isolation(true,
+          workerMemory.equalsIgnoreCase("auto") ? 0 : parseSize(workerMemory));
+      case "none" -> Isolation.NONE;
+      default -> throw new ParameterException(spec.commandLine(), "--isolation: process or none");
+    };
     return new RunOptions(input, fmt, pathColumn, ext, out, sh, tuning,
         Duration.ofMillis(Math.round(clipTimeout * 1000)), retries, open,
         Duration.ofMillis(Math.round(commitInterval * 1000)), partRows, mode,
-        Duration.ofMillis(Math.round(logInterval * 1000)), profile);
+        Duration.ofMillis(Math.round(logInterval * 1000)), profile, iso);
   }
 
   private Integer autoOr(String value, String option) {
@@ -222,6 +240,10 @@ final class RunCommand implements Callable<Integer> {
             .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", ", "(", ")")),
         s.frames(), st.done(), st.seconds(), st.done() / st.seconds(), st.frames.sum() / st.seconds(),
         st.bytes.sum() / st.seconds() / 1e6);
+    if (st.workerDeaths.sum() > 0) {
+      out.printf(Locale.ROOT, "decoding processes that died or were killed: %,d (replaced; their clips are in the results)%n",
+          st.workerDeaths.sum());
+    }
     if (s.alreadyDone() + s.duplicates() + s.otherShards() > 0) {
       out.printf(Locale.ROOT, "skipped: %,d done by an earlier attempt, %,d repeated keys, %,d of other shards%n",
           s.alreadyDone(), s.duplicates(), s.otherShards());

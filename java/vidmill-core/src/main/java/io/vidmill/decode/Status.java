@@ -23,7 +23,8 @@ public enum Status {
   OUT_OF_MEMORY(-14, "an allocation below the limits failed"),
   BUFFER_TOO_SMALL(-15, "the caller's buffer cannot hold one frame (handled internally)"),
   FFMPEG_VERSION(-16, "the FFmpeg libraries loaded at run time do not match"),
-  INTERNAL(-17, "a bug in vidmill");
+  INTERNAL(-17, "a bug in vidmill"),
+  CRASHED(-18, "the process decoding the clip died (a signal); the run went on without it");
 
   private final int code;
   private final String description;

@@ -7,6 +7,7 @@ import io.vidmill.decode.ClipStats;
 import io.vidmill.decode.DecodeResult;
 import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.OpenOptions;
+import io.vidmill.decode.Source;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.FetchException;
 import io.vidmill.fetch.Fetched;
@@ -72,6 +73,26 @@ final class ClipTask {
 
   /** Decodes the fetched clip with {@code threads} decoder threads, within what is left of its time limit. */
   static ClipResult decode(Work w, FrameBatch batch, OpenOptions decode, int threads) {
+    return decode(w, w.fetched() == null ? null : w.fetched().source(), batch, decode, threads);
+  }
+
+  /** The same with the bytes from {@code source} (a decoding process has them in its shared mapping). */
+  static ClipResult decode(Work w, Source source, FrameBatch batch, OpenOptions decode, int threads) {
+    ClipResult early = early(w, threads);
+    if (early != null) return early;
+    long start = System.nanoTime();
+    long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start);
+    OpenOptions options = decode.withTimeout(Duration.ofMillis(left)).withThreads(threads);
+    try (Clip clip = Clip.open(source, options)) {
+      DecodeResult d = clip.decodeAll(batch, f -> {});
+      return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start, threads);
+    } catch (ClipException e) {
+      return result(w, e.status(), e.detail(), e.info(), null, 0, System.nanoTime() - start, threads);
+    }
+  }
+
+  /** The result of a clip that needs no decoder: its fetch failed, or its time ran out meanwhile; else null. */
+  static ClipResult early(Work w, int threads) {
     if (w.failure() != null) {
       return result(w, w.failure().status(), w.failure().getMessage(), ClipInfo.UNKNOWN, null, 0, 0, threads);
     }
@@ -81,13 +102,7 @@ final class ClipTask {
       return result(w, Status.TIMEOUT, "the clip's time limit passed while it was being fetched",
           ClipInfo.UNKNOWN, null, 0, 0, threads);
     }
-    OpenOptions options = decode.withTimeout(Duration.ofMillis(left)).withThreads(threads);
-    try (Clip clip = Clip.open(w.fetched().source(), options)) {
-      DecodeResult d = clip.decodeAll(batch, f -> {});
-      return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start, threads);
-    } catch (ClipException e) {
-      return result(w, e.status(), e.detail(), e.info(), null, 0, System.nanoTime() - start, threads);
-    }
+    return null;
   }
 
   /** The row of a clip; {@code threads} stands in where the decoder never reported its own. */

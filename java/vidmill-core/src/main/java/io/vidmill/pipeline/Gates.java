@@ -34,7 +34,9 @@ final class Gates {
 
   /**
    * Lets decoders 0..active-1 take work; the others park until the tuner opens the gate for
-   * them (or the run ends and every decoder must see its end-of-work marker).
+   * them. At the end of the run the count freezes: the active decoders take what is left and
+   * one end-of-work marker each, the parked ones leave without touching the queue (they must
+   * not start a decoding process for nothing).
    */
   static final class Workers {
     private int active;
@@ -44,7 +46,7 @@ final class Gates {
       this.active = active;
     }
 
-    /** Ignored once the run ends: a late decision of the tuner must not park a decoder again. */
+    /** Ignored once the run ends: a late decision of the tuner must not change who takes the markers. */
     synchronized void setActive(int n) {
       if (ending) return;
       active = n;
@@ -55,14 +57,25 @@ final class Gates {
       return active;
     }
 
-    /** Blocks while decoder {@code index} is not among the active ones. */
-    synchronized void await(int index) throws InterruptedException {
+    /**
+     * Blocks while decoder {@code index} is not among the active ones; true when it may take
+     * work, false when the run is ending and it is not one of the decoders that drain it.
+     */
+    synchronized boolean await(int index) throws InterruptedException {
       while (index >= active && !ending) wait();
+      return index < active;
     }
 
-    synchronized void openAll() {
+    /** Whether the run is ending. */
+    synchronized boolean ending() {
+      return ending;
+    }
+
+    /** The run is ending: returns how many decoders will take an end-of-work marker. */
+    synchronized int end() {
       ending = true;
       notifyAll();
+      return active;
     }
   }
 }

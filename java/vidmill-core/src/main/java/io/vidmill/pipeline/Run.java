@@ -12,7 +12,6 @@ import io.vidmill.journal.DoneSet;
 import io.vidmill.journal.Journal;
 import io.vidmill.manifest.ClipRef;
 import io.vidmill.manifest.Manifest;
-import io.vidmill.nativelib.NativeLibrary;
 import io.vidmill.shard.ClipHash;
 import io.vidmill.sink.ResultSink;
 import io.vidmill.tune.ResourceLimits;
@@ -79,6 +78,7 @@ public final class Run {
   private final RunStats stats = new RunStats();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
   private final Tuner tuner;
+  private volatile Path crashDir;
   private final ResourceLimits memoryProbe;
   // what the decoders need to know to spend idle cores on the last clips of a run
   private volatile boolean manifestDone;
@@ -175,6 +175,9 @@ public final class Run {
         o.shard().count());
     OutDir.Identity existing = dir.claim(wanted);
     Files.createDirectories(dir.root);
+    // where a decoding process that dies leaves the JVM's report of it (removed again when empty)
+    crashDir = dir.root.resolve("crashes");
+    if (o.isolation().processes()) Files.createDirectories(crashDir);
 
     try (Journal journal = Journal.open(dir.journal)) {
       Journal.State state = journal.state();
@@ -205,6 +208,7 @@ public final class Run {
                Timeline timeline = Timeline.start(dir.timeline, o.shard().label(), stats, this::settings,
                    this::queueDepths)) {
             process(first, manifest, state.done(), fetcher, sink);
+            removeIfEmpty(crashDir);
           } finally {
             fetcherNow = null;
           }
@@ -314,8 +318,9 @@ public final class Run {
       }
       manifestDone = true;
     } // waits for every fetch to be handed over
-    activeWorkers.openAll(); // every decoder must come to see its end marker
-    for (int i = 0; i < workers.size(); i++) decodeQueue.put(END);
+    // the active decoders drain the queue, then take one end marker each; the others leave
+    int takers = activeWorkers.end();
+    for (int i = 0; i < takers; i++) decodeQueue.put(END);
     for (Thread t : workers) t.join();
     control.interrupt();
     control.join();
@@ -373,20 +378,24 @@ public final class Run {
   }
 
   private void decodeLoop(int index, BlockingQueue<ClipTask.Work> in, BlockingQueue<ClipResult> results) {
-    // libvidmill may still be loading (it loads beside the command line parsing): the
-    // manifest and the fetches get going meanwhile, the decoders wait here
-    try {
-      NativeLibrary.requireAvailable();
-    } catch (RuntimeException e) {
-      fatal.compareAndSet(null, e);
-    }
-    if (fatal.get() != null) {
-      drain(in, results);
-      return;
-    }
-    try (FrameBatch batch = FrameBatch.allocate(32)) {
+    try (ClipDecoder decoder = newDecoder()) {
+      boolean prepared = false;
       while (true) {
-        activeWorkers.await(index);
+        if (!activeWorkers.await(index)) return;
+        if (!prepared && fatal.get() == null) {
+          // libvidmill may still be loading (beside the command line parsing), or this
+          // decoder's process starting: the manifest and the fetches get going meanwhile
+          try {
+            decoder.prepare();
+          } catch (RuntimeException e) {
+            fatal.compareAndSet(null, e);
+          }
+          prepared = true;
+        }
+        if (fatal.get() != null) {
+          drain(in, results);
+          return;
+        }
         long waitStart = System.nanoTime();
         waitingSince.set(index, waitStart);
         ClipTask.Work w;
@@ -402,7 +411,10 @@ public final class Run {
         ClipResult r;
         stats.decoding.incrementAndGet();
         try {
-          r = ClipTask.decode(w, batch, o.decode(), tuner.threadsFor(last));
+          r = decoder.decode(w, tuner.threadsFor(last));
+        } catch (ClipDecoder.Unavailable e) {
+          fatal.compareAndSet(null, e); // no decoding process can decode here
+          r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e.getMessage()), ClipInfo.UNKNOWN, null, 0, 0, 0);
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
           r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);
@@ -418,6 +430,20 @@ public final class Run {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static void removeIfEmpty(Path dir) {
+    try {
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // not empty: it holds reports of decoding processes that died, for the user
+    }
+  }
+
+  private ClipDecoder newDecoder() {
+    if (!o.isolation().processes()) return new ClipDecoder.InProcess(o.decode());
+    long limit = o.isolation().memoryLimitFor(memoryProbe.memoryBytes(), tuner.settings().workers());
+    return new ClipDecoder.Isolated(o.decode(), limit, crashDir, stats);
   }
 
   /** After a fatal error: release what arrives until the end, recording nothing. */

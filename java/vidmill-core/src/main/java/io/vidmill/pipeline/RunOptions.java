@@ -3,6 +3,7 @@ package io.vidmill.pipeline;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.manifest.Manifest;
 import io.vidmill.shard.Shard;
+import io.vidmill.isolate.Isolation;
 import io.vidmill.tune.TuneOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,12 +21,29 @@ import java.util.Set;
  *     thread count by the tuner's
  * @param commitInterval how often results are made durable (one Parquet part per commit)
  * @param partRows a commit happens at the latest after this many clips
+ * @param isolation in this process, or in supervised decoding processes
  */
 public record RunOptions(String input, Manifest.Format format, String pathColumn, Set<String> extensions,
                          Path out, Shard shard, TuneOptions tuning,
                          Duration clipTimeout, int retries, OpenOptions decode, Duration commitInterval,
-                         int partRows, Progress.Mode progress, Duration logInterval, boolean profile) {
+                         int partRows, Progress.Mode progress, Duration logInterval, boolean profile,
+                         Isolation isolation) {
+  /** Decoding in this process (library use and tests; the CLI chooses decoding processes). */
+  public RunOptions(String input, Manifest.Format format, String pathColumn, Set<String> extensions, Path out,
+                    Shard shard, TuneOptions tuning, Duration clipTimeout, int retries, OpenOptions decode,
+                    Duration commitInterval, int partRows, Progress.Mode progress, Duration logInterval,
+                    boolean profile) {
+    this(input, format, pathColumn, extensions, out, shard, tuning, clipTimeout, retries, decode, commitInterval,
+        partRows, progress, logInterval, profile, Isolation.NONE);
+  }
+
+  public RunOptions withIsolation(Isolation i) {
+    return new RunOptions(input, format, pathColumn, extensions, out, shard, tuning, clipTimeout, retries, decode,
+        commitInterval, partRows, progress, logInterval, profile, i);
+  }
+
   public RunOptions {
+    java.util.Objects.requireNonNull(isolation, "isolation");
     java.util.Objects.requireNonNull(tuning, "tuning");
     if (retries < 0) throw new IllegalArgumentException("retries must be >= 0");
     if (partRows < 1) throw new IllegalArgumentException("part rows must be >= 1");

@@ -22,6 +22,7 @@ public final class RunStats {
   public final LongAdder frames = new LongAdder();
   public final LongAdder bytes = new LongAdder();          // fetched
   public final LongAdder retries = new LongAdder();
+  public final LongAdder workerDeaths = new LongAdder();  // decoding processes that died or were killed
   public final LongAdder fetchNanos = new LongAdder();
   public final LongAdder openNanos = new LongAdder();
   public final LongAdder demuxNanos = new LongAdder();

@@ -14,8 +14,8 @@ class StatusTest {
   static {
     String[] names = {"OK", "EOF", "INVALID_ARGUMENT", "NOT_FOUND", "PERMISSION_DENIED", "IO", "EMPTY",
         "NOT_A_VIDEO", "NO_VIDEO_STREAM", "UNSUPPORTED_CODEC", "ENCRYPTED", "TRUNCATED", "CORRUPT",
-        "TOO_LARGE", "TIMEOUT", "OUT_OF_MEMORY", "BUFFER_TOO_SMALL", "FFMPEG_VERSION", "INTERNAL"};
-    int[] codes = {0, 1, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16, -17};
+        "TOO_LARGE", "TIMEOUT", "OUT_OF_MEMORY", "BUFFER_TOO_SMALL", "FFMPEG_VERSION", "INTERNAL", "CRASHED"};
+    int[] codes = {0, 1, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16, -17, -18};
     for (int i = 0; i < names.length; i++) FROZEN.put(names[i], codes[i]);
   }
 

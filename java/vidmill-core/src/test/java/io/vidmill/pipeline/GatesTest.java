@@ -24,21 +24,24 @@ class GatesTest {
   }
 
   @Test
-  void parkedWorkersWakeWhenTheRunEndsAndStayAwakeWhateverTheTunerSaysLater() throws Exception {
-    Gates.Workers g = new Gates.Workers(1);
+  void atTheEndTheActiveDecodersDrainAndTheParkedOnesLeaveWithoutTakingWork() throws Exception {
+    Gates.Workers g = new Gates.Workers(2);
+    java.util.concurrent.atomic.AtomicReference<Boolean> parkedMayWork = new java.util.concurrent.atomic.AtomicReference<>();
     Thread parked = Thread.ofPlatform().start(() -> {
       try {
-        g.await(3);
+        parkedMayWork.set(g.await(3));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     });
     parked.join(200);
-    assertTrue(parked.isAlive(), "decoder 3 of 1 must wait");
-    g.openAll();
-    g.setActive(1); // a late decision of the tuner
+    assertTrue(parked.isAlive(), "decoder 3 of 2 must wait");
+    assertEquals(2, g.end()); // two end markers: one per active decoder
+    g.setActive(5); // a late decision of the tuner changes nothing now
     parked.join(TimeUnit.SECONDS.toMillis(5));
     assertThat(parked.isAlive()).isFalse();
-    g.await(7); // returns at once
+    assertThat(parkedMayWork.get()).isFalse();
+    assertThat(g.await(1)).isTrue(); // an active decoder goes on to drain the queue
+    assertThat(g.await(7)).isFalse();
   }
 }

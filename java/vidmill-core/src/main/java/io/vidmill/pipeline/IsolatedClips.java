@@ -1,0 +1,129 @@
+package io.vidmill.pipeline;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vidmill.decode.ClipInfo;
+import io.vidmill.decode.FrameBatch;
+import io.vidmill.decode.OpenOptions;
+import io.vidmill.decode.Source;
+import io.vidmill.decode.Status;
+import io.vidmill.isolate.WorkerChannel;
+import io.vidmill.manifest.ClipRef;
+import io.vidmill.shard.ClipHash;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The per-clip work of {@link ClipTask}, done in a decoding process: the job sent there, the
+ * result sent back (JSON: small, and the same records on both sides), and the child's side of
+ * it. See {@link io.vidmill.isolate.WorkerChannel} for the processes themselves.
+ */
+public final class IsolatedClips {
+  private IsolatedClips() {}
+
+  static final ObjectMapper JSON = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+      .registerModule(new SimpleModule("instant")
+          .addSerializer(Instant.class, new JsonSerializer<>() {
+            @Override
+            public void serialize(Instant v, JsonGenerator g, SerializerProvider p) throws IOException {
+              g.writeString(v.toString());
+            }
+          })
+          .addDeserializer(Instant.class, new JsonDeserializer<>() {
+            @Override
+            public Instant deserialize(JsonParser p, DeserializationContext c) throws IOException {
+              return Instant.parse(p.getValueAsString());
+            }
+          }));
+
+  /** The job for {@code w}: what the child needs to decode it as this process would. */
+  static byte[] job(ClipTask.Work w, OpenOptions decode, int threads) {
+    ObjectNode j = JSON.createObjectNode();
+    j.put("key", w.ref().key());
+    j.put("uri", w.ref().uri());
+    j.set("columns", JSON.valueToTree(w.ref().columns() == null ? Map.of() : w.ref().columns()));
+    j.put("hash_hi", w.hash().hi());
+    j.put("hash_lo", w.hash().lo());
+    j.put("name", w.fetched().source().name());
+    j.put("fetch_nanos", w.fetchNanos());
+    j.put("attempts", w.attempts());
+    j.put("left_millis", Math.max(1, TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - System.nanoTime())));
+    j.put("threads", threads);
+    j.put("max_pixels", decode.maxPixels());
+    j.put("max_frames", decode.maxFrames());
+    j.put("full_probe", decode.fullProbe());
+    j.put("open_decoder", decode.openDecoder());
+    j.put("denied_codecs", decode.deniedCodecs());
+    try {
+      return JSON.writeValueAsBytes(j);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static ClipResult result(byte[] reply) {
+    try {
+      return JSON.readValue(reply, ClipResult.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("a decoding process sent a reply that does not parse", e);
+    }
+  }
+
+  private static FrameBatch batch; // a decoding process decodes one clip at a time
+
+  /** The child's side: decodes the job's clip from {@code data} (or the file at {@code path}). */
+  public static byte[] handle(byte[] job, MemorySegment data, String path) throws IOException {
+    JsonNode j = JSON.readTree(job);
+    Map<String, String> columns = new HashMap<>();
+    j.path("columns").properties().forEach(e -> columns.put(e.getKey(), e.getValue().asText()));
+    ClipRef ref = new ClipRef(j.path("key").asText(), j.path("uri").asText(), columns);
+    ClipHash hash = new ClipHash(j.path("hash_hi").asLong(), j.path("hash_lo").asLong());
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(j.path("left_millis").asLong());
+    ClipTask.Work w = new ClipTask.Work(ref, hash, null, null, j.path("fetch_nanos").asLong(),
+        j.path("attempts").asInt(), deadline);
+    OpenOptions decode = new OpenOptions(0, j.path("max_pixels").asLong(), j.path("max_frames").asLong(),
+        Duration.ZERO, j.path("full_probe").asBoolean(), j.path("open_decoder").asBoolean(),
+        j.path("denied_codecs").asText());
+    Source source = data != null ? Source.of(data, j.path("name").asText()) : Source.of(Path.of(path));
+    if (batch == null) batch = FrameBatch.allocate(32);
+    ClipResult r;
+    try {
+      r = ClipTask.decode(w, source, batch, decode, j.path("threads").asInt());
+    } catch (RuntimeException | Error e) {
+      r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);
+    }
+    return JSON.writeValueAsBytes(r);
+  }
+
+  /** The result of a clip whose decoding process did not answer: CRASHED, TIMEOUT or OUT_OF_MEMORY. */
+  static ClipResult failed(ClipTask.Work w, WorkerChannel.Failure f, int crashes, int threads) {
+    Status s = switch (f) {
+      case WorkerChannel.Died d -> Status.CRASHED;
+      case WorkerChannel.TimedOut t -> Status.TIMEOUT;
+      case WorkerChannel.OutOfMemory m -> Status.OUT_OF_MEMORY;
+    };
+    String message = f.describe();
+    if (s == Status.CRASHED) {
+      message += crashes > 1 ? "; it killed " + crashes + " decoding processes and is quarantined (not tried again)"
+          : "";
+    }
+    return ClipTask.result(w, s, message, ClipInfo.UNKNOWN, null, 0, 0, threads);
+  }
+}
