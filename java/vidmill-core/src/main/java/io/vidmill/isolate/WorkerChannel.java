@@ -175,8 +175,12 @@ public final class WorkerChannel implements AutoCloseable {
   private void ensureStarted() throws IOException {
     if (process != null && process.isAlive()) return;
     discard();
-    Path file = Files.createTempFile(Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir")),
-        "vidmill-worker-", ".shm");
+    Path shmDir = Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir"));
+    if (!swept) {
+      swept = true;
+      sweepStale(shmDir);
+    }
+    Path file = Files.createTempFile(shmDir, "vidmill-worker-" + ProcessHandle.current().pid() + "-", ".shm");
     try {
       shmChannel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
       shmArena = Arena.ofShared();
@@ -201,6 +205,28 @@ public final class WorkerChannel implements AutoCloseable {
       if (ready != READY) throw new IOException("the decoding process spoke out of turn (0x" + Integer.toHexString(ready) + ")");
     } finally {
       Files.deleteIfExists(file); // both ends have it mapped (or the start failed)
+    }
+  }
+
+  private static volatile boolean swept;
+
+  /**
+   * A run killed while a child was starting leaves its shared file behind (it is unlinked once
+   * the child has mapped it): the first channel of a process removes those of dead processes.
+   */
+  static void sweepStale(Path dir) {
+    try (var files = Files.newDirectoryStream(dir, "vidmill-worker-*.shm")) {
+      for (Path f : files) {
+        String[] parts = f.getFileName().toString().split("-");
+        try {
+          long pid = Long.parseLong(parts[2]);
+          if (ProcessHandle.of(pid).isEmpty()) Files.deleteIfExists(f);
+        } catch (RuntimeException | IOException e) {
+          // not one of ours, or gone already
+        }
+      }
+    } catch (IOException e) {
+      // nothing to sweep
     }
   }
 
