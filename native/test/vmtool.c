@@ -21,6 +21,7 @@
  *   vmtool synth PATH W H FPS FRAMES [ENCODER]
  *   vmtool selftest DIR                 synthesised clips: decode paths agree, cuts fail cleanly
  *   vmtool corpus MEDIA_DIR             valid/ equals framemd5/ frame for frame; invalid/ fails
+ *   vmtool fuzzcheck FILE|DIR...        fuzz inputs through the open/decode contract (fuzz_clip.c)
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -511,7 +512,7 @@ static int cmd_corpus(const char *media) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: vmtool abi|info|md5|frames|bench|loop|synth|selftest|corpus|opscheck ...\n");
+    fprintf(stderr, "usage: vmtool abi|info|md5|frames|bench|loop|synth|selftest|corpus|opscheck|fuzzcheck ...\n");
     return 2;
   }
   tool_options o = {.threads = 0, .repeat = 1, .out = {.struct_size = sizeof(vm_output)}};
@@ -544,6 +545,7 @@ int main(int argc, char **argv) {
                  atoi(argv[first + 4]), rest > 5 ? argv[first + 5] : NULL, 0) != VM_OK;
   if (strcmp(cmd, "selftest") == 0 && rest == 1) return cmd_selftest(argv[first]);
   if (strcmp(cmd, "corpus") == 0 && rest == 1) return cmd_corpus(argv[first]);
+  if (strcmp(cmd, "fuzzcheck") == 0 && rest >= 1) return cmd_fuzzcheck(rest, argv + first);
   fprintf(stderr, "vmtool: bad arguments for %s\n", cmd);
   return 2;
 }

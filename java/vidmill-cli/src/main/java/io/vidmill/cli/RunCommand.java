@@ -129,7 +129,7 @@ final class RunCommand implements Callable<Integer> {
     // DuckDB (the Parquet writer) unpacks and loads its native library: let that overlap
     // with loading FFmpeg and reading the manifest instead of adding to them
     Thread.ofPlatform().daemon().name("vidmill-duckdb-warmup").start(ResultSink::warmUp);
-    RunOptions options = options(err);
+    RunOptions options = options();
     Run run = new Run(options, out, System.in);
     Run.Summary s;
     String written; // where the report went, said after the summary
@@ -144,7 +144,7 @@ final class RunCommand implements Callable<Integer> {
       return Main.EXIT_USAGE;
     } catch (java.io.IOException e) {
       if (!Main.requireNative(err)) return Main.EXIT_FATAL; // the root cause, with every loading step
-      err.println("FATAL " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+      err.println("FATAL " + fatalLine(e, this.out));
       if (System.getenv("VIDMILL_DEBUG") != null) e.printStackTrace(err);
       return Main.EXIT_FATAL;
     }
@@ -153,7 +153,34 @@ final class RunCommand implements Callable<Integer> {
     return s.exitCode();
   }
 
-  private RunOptions options(PrintWriter err) {
+  /**
+   * The one line of a run that stopped on an I/O error: what failed and, for the causes a
+   * person can fix (a full disk, an unwritable OUT), what to do; the run resumes when the same
+   * command runs again.
+   */
+  static String fatalLine(java.io.IOException e, Path out) {
+    String line = (e.getMessage() != null ? e.getMessage() : e.toString()).replace('\n', ' ');
+    StringBuilder chain = new StringBuilder();
+    boolean denied = false;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      chain.append(' ').append(t.getMessage());
+      if (t instanceof java.nio.file.FileSystemException f) chain.append(' ').append(f.getFile());
+      denied |= t instanceof java.nio.file.AccessDeniedException || t instanceof java.nio.file.ReadOnlyFileSystemException;
+      if (t instanceof java.nio.file.AccessDeniedException a && !line.contains("denied")) line += " (permission denied)";
+    }
+    String all = chain.toString().toLowerCase(Locale.ROOT);
+    if (all.contains("no space left on device") || all.contains("disk quota exceeded")) {
+      return line + "; OUT is full: free space, then run the same command again to resume";
+    }
+    boolean inOut = all.contains(out.toAbsolutePath().normalize().toString().toLowerCase(Locale.ROOT));
+    if (inOut && (denied || all.contains("permission denied") || all.contains("read-only file system"))) {
+      return line + "; OUT is not writable: fix that, then run the same command again to resume";
+    }
+    return line;
+  }
+
+  /** The run's options from the command line; a ParameterException (exit 2) for a bad value. */
+  RunOptions options() {
     Manifest.Format fmt;
     try {
       fmt = Manifest.Format.valueOf(format.toUpperCase(Locale.ROOT));
