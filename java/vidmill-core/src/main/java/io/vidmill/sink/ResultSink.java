@@ -270,11 +270,18 @@ public final class ResultSink implements AutoCloseable {
       s.execute("COPY pending TO '" + tmp.toString().replace("'", "''")
           + "' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 100000)");
       s.execute("DELETE FROM pending");
-    } catch (SQLException e) {
+      fsync(tmp);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (SQLException | IOException e) {
+      // (a full disk: the half-written part goes at once, not at the next run's recovery)
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException again) {
+        e.addSuppressed(again);
+      }
+      if (e instanceof IOException io) throw io;
       throw new IOException("cannot write " + tmp + ": " + e.getMessage(), e);
     }
-    fsync(tmp);
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     Journal.fsyncDirectory(clipsDir);
     long failuresLength = appendFailures();
     journal.commit(part, failuresLength, pendingClips);
