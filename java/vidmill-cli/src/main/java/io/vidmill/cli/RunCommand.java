@@ -208,13 +208,20 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--progress: one of auto, tty, log, off");
     }
+    if (retries < 0) throw new ParameterException(spec.commandLine(), "--retries must be >= 0");
+    if (partRows < 1) throw new ParameterException(spec.commandLine(), "--part-rows must be >= 1");
+    if (shards != null && shards < 1) throw new ParameterException(spec.commandLine(), "--shards must be >= 1");
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw new ParameterException(spec.commandLine(), "--metrics-port must be 0..65535");
+    }
+    Duration clipLimit = DecodeOptions.seconds(spec, "--clip-timeout", clipTimeout, false);
+    Duration commitEvery = DecodeOptions.seconds(spec, "--commit-interval", commitInterval, false);
+    Duration logEvery = DecodeOptions.seconds(spec, "--log-interval", logInterval, false);
     // decoder threads per clip are the tuner's unless --threads fixes them
     OpenOptions open = decode.options(1);
     TuneOptions tuning = new TuneOptions(n, decode.threads, fetch, bytes);
-    return new RunOptions(input, fmt, pathColumn, ext, out, sh, tuning,
-        Duration.ofMillis(Math.round(clipTimeout * 1000)), retries, open,
-        Duration.ofMillis(Math.round(commitInterval * 1000)), partRows, mode,
-        Duration.ofMillis(Math.round(logInterval * 1000)), profile);
+    return new RunOptions(input, fmt, pathColumn, ext, out, sh, tuning, clipLimit, retries, open, commitEvery,
+        partRows, mode, logEvery, profile);
   }
 
   private Integer autoOr(String value, String option) {

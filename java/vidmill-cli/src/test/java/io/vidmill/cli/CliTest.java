@@ -136,6 +136,27 @@ class CliTest {
     assertEquals(Main.EXIT_USAGE, run("framemd5", "--threads", "x", "f.mp4").exit());
   }
 
+  /** Values out of range are usage errors with their reason, never a FATAL with a Java exception. */
+  @Test
+  void valuesOutOfRangeAreUsageErrors(@TempDir Path dir) {
+    String out = dir.resolve("out").toString();
+    String[][] lines = {
+        {"probe", "--threads", "-1", "f.mp4"}, {"probe", "--timeout", "-3", "f.mp4"},
+        {"framemd5", "--timeout", "NaN", "f.mp4"}, {"frames", "--max-pixels", "-5", "f.mp4"},
+        {"probe", "--timeout", "1e300", "f.mp4"}, {"probe", "nul\0.mp4"},
+        {"run", "-i", "m.txt", "-o", out, "--retries", "-1"}, {"run", "-i", "m.txt", "-o", out, "--part-rows", "0"},
+        {"run", "-i", "m.txt", "-o", out, "--clip-timeout", "0"}, {"run", "-i", "m.txt", "-o", out, "--commit-interval", "-1"},
+        {"run", "-i", "m.txt", "-o", out, "--log-interval", "0"}, {"run", "-i", "m.txt", "-o", out, "--shards", "0"},
+        {"run", "-i", "m.txt", "-o", out, "--metrics-port", "70000"}, {"run", "-i", "m.txt", "-o", out, "--threads", "-2"}};
+    for (String[] line : lines) {
+      Run r = run(line);
+      assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", line) + ": " + r.err());
+      assertThat(r.err()).as(String.join(" ", line)).doesNotContain("FATAL").doesNotContain("Exception")
+          .containsAnyOf("must be", "not a path");
+    }
+    assertThat(Files.exists(dir.resolve("out"))).as("no run started").isFalse();
+  }
+
   @Test
   void versionNamesFfmpegAndWhereItCameFrom() {
     Run r = run("version");
