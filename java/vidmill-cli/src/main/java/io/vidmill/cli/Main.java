@@ -56,6 +56,9 @@ public final class Main {
     CommandLine cmd = new CommandLine(new Main());
     // picocli's own conversion would show the exception's class in the usage error
     cmd.registerConverter(java.nio.file.Path.class, Main::path);
+    // no @argument-files: a clip named @x.mp4 is a clip, not a list of arguments (and an @ that
+    // names a directory was a stack trace)
+    cmd.setExpandAtFiles(false);
     cmd.setOut(out);
     cmd.setErr(err);
     cmd.setExecutionExceptionHandler((e, line, parsed) -> {

@@ -2,6 +2,7 @@ package io.vidmill.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithSize;
@@ -52,6 +53,11 @@ class CliFuzzTest {
 
   @MethodSource
   @FuzzTest(maxDuration = "10m")
+  // values at and past the edges of every range, and the options that take them
+  @DictionaryEntries({"-1", "0", "-0.5", "NaN", "Infinity", "1e309", "9223372036854775807", "auto", "1/0", "0/0",
+      "--threads", "--timeout", "--max-pixels", "--clip-timeout", "--retries", "--commit-interval", "--part-rows",
+      "--log-interval", "--workers", "--fetch-concurrency", "--max-bytes-in-flight", "--shard", "--shards",
+      "--metrics-port", "--size", "--fit", "--format", "--progress", "--path-column", "--extensions"})
   void commandLine(@NotNull @WithSize(max = 24) List<@NotNull String> args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

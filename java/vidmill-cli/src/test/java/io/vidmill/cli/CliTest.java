@@ -157,6 +157,17 @@ class CliTest {
     assertThat(Files.exists(dir.resolve("out"))).as("no run started").isFalse();
   }
 
+  /** An argument that starts with @ is what it says (a clip named @x.mp4), not a file of arguments. */
+  @Test
+  void atFilesAreNotExpanded(@TempDir Path dir) throws IOException {
+    // picocli would read the arguments from the file after the @ (here: --help, exit 0)
+    Path args = Files.writeString(dir.resolve("args.txt"), "--help\n");
+    Run r = run("probe", "@" + args);
+    assertEquals(Main.EXIT_CLIPS_FAILED, r.exit(), r.err());
+    assertThat(r.err()).contains("ERROR NOT_FOUND @" + args);
+    assertEquals(Main.EXIT_USAGE, run("@/").exit());
+  }
+
   @Test
   void versionNamesFfmpegAndWhereItCameFrom() {
     Run r = run("version");
