@@ -22,6 +22,7 @@
  *   vmtool selftest DIR                 synthesised clips: decode paths agree, cuts fail cleanly
  *   vmtool corpus MEDIA_DIR             valid/ equals framemd5/ frame for frame; invalid/ fails
  *   vmtool fuzzcheck FILE|DIR...        fuzz inputs through the open/decode contract (fuzz_clip.c)
+ *   vmtool leak FILE                    leaks an open clip on purpose (the sanitizer build checks LSan sees it)
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -363,6 +364,22 @@ static int same_frames(const md5_list *a, const md5_list *b) {
   return 1;
 }
 
+/* vmtool leak FILE: writes a small clip to FILE, opens it and decodes a batch, then exits without closing it, on purpose:
+ * the sanitizer build's CTest expects LeakSanitizer to report that (proof that it is on). */
+static int cmd_leak(const char *path) {
+  if (synth(path, 64, 48, 25, 4, NULL, 0) != VM_OK) return 2;
+  vm_source src = {.struct_size = sizeof src, .path = path};
+  /* one thread: FFmpeg's worker threads would still hold the decoder at exit (reachable) */
+  vm_open_options opts = {.struct_size = sizeof opts, .threads = 1};
+  vm_clip *clip = NULL;
+  if (vm_clip_open(&src, &opts, &clip) != VM_OK) return 2;
+  vm_frame frames[4];
+  vm_batch batch = {.struct_size = sizeof batch, .want = VM_WANT_MD5, .frames = frames, .capacity = 4};
+  vm_clip_next(clip, &batch);
+  clip = NULL; /* the handle is lost: everything it owns leaks */
+  return 0;
+}
+
 static int cmd_selftest(const char *dir) {
   mkdir(dir, 0755);
   struct {
@@ -546,6 +563,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "selftest") == 0 && rest == 1) return cmd_selftest(argv[first]);
   if (strcmp(cmd, "corpus") == 0 && rest == 1) return cmd_corpus(argv[first]);
   if (strcmp(cmd, "fuzzcheck") == 0 && rest >= 1) return cmd_fuzzcheck(rest, argv + first);
+  if (strcmp(cmd, "leak") == 0 && rest == 1) return cmd_leak(argv[first]);
   fprintf(stderr, "vmtool: bad arguments for %s\n", cmd);
   return 2;
 }
