@@ -86,16 +86,12 @@ class OutputFailureTest {
 
     Path log = dir.resolve("full.log");
     Process p = Subprocess.vidmill(log, List.of(), args(out)).start();
-    assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
-    String first = Files.readString(log);
-    assertEquals(Main.EXIT_FATAL, p.exitValue(), first);
-    assertThat(fatalLines(first)).singleElement().asString().contains("No space left on device")
+    String fatal = stoppedMidway(p, log, out);
+    assertThat(fatal).contains("No space left on device")
         .contains("OUT is full: free space, then run the same command again to resume");
-    int committed = assertJournalNamesCompleteParts(out);
-    assertThat(committed).as("the run stopped midway: %s", first).isBetween(1, CLIPS - 1);
 
     Files.delete(filler);
-    resumeAndCheckExactlyOnce(out, committed);
+    resumeAndCheckExactlyOnce(out);
   }
 
   @Test
@@ -113,20 +109,25 @@ class OutputFailureTest {
     Path journal = out.resolve("journal");
     while (p.isAlive() && (!Files.exists(journal) || Files.size(journal) <= 4)) Thread.sleep(10);
     setWritable(out, false); // the first commit is in: take the folder away mid-run
-    assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
+    p.waitFor(3, TimeUnit.MINUTES);
     setWritable(out, true);
-    String first = Files.readString(log);
-    assertEquals(Main.EXIT_FATAL, p.exitValue(), first);
-    assertThat(fatalLines(first)).singleElement().asString().containsIgnoringCase("permission denied")
+    String fatal = stoppedMidway(p, log, out);
+    assertThat(fatal).containsIgnoringCase("permission denied")
         .contains("OUT is not writable: fix that, then run the same command again to resume");
-    int committed = assertJournalNamesCompleteParts(out);
-    assertThat(committed).as("the run stopped midway: %s", first).isBetween(1, CLIPS - 1);
 
-    resumeAndCheckExactlyOnce(out, committed);
+    resumeAndCheckExactlyOnce(out);
   }
 
-  private static List<String> fatalLines(String log) {
-    return log.lines().filter(l -> l.startsWith("FATAL")).toList();
+  /** The run ended with exit status 3 and one FATAL line (returned), after some commits. */
+  private static String stoppedMidway(Process p, Path log, Path out) throws Exception {
+    assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
+    String output = Files.readString(log);
+    assertEquals(Main.EXIT_FATAL, p.exitValue(), output);
+    List<String> fatal = output.lines().filter(l -> l.startsWith("FATAL")).toList();
+    assertThat(fatal).as(output).hasSize(1);
+    int committed = assertJournalNamesCompleteParts(out);
+    assertThat(committed).as("the run stopped midway: %s", output).isBetween(1, CLIPS - 1);
+    return fatal.getFirst();
   }
 
   /** Every part the journal names is there and holds the clips it says; returns how many clips. */
@@ -155,7 +156,8 @@ class OutputFailureTest {
     return state.done().size();
   }
 
-  private void resumeAndCheckExactlyOnce(Path out, int committed) throws Exception {
+  private void resumeAndCheckExactlyOnce(Path out) throws Exception {
+    int committed = assertJournalNamesCompleteParts(out);
     Path log = dir.resolve("resume.log");
     Process p = Subprocess.vidmill(log, List.of(), args(out)).start();
     assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
