@@ -223,7 +223,10 @@ static int32_t open_failure_status(vm_clip *clip, int averror) {
   if (clip->input.io_errno) return VM_ERR_IO;
   if (averror == AVERROR(ENOMEM)) return VM_ERR_TOO_LARGE;
   if (clip->input.past_eof || clip->container_cut) return VM_ERR_TRUNCATED;
-  return vm_status_from_averror(averror);
+  int32_t status = vm_status_from_averror(averror);
+  /* every byte comes through our own I/O, which saw no failure: a demuxer's EIO (Matroska's
+   * answer to a malformed element) is about the data, not the storage */
+  return status == VM_ERR_IO || status == VM_ERR_PERMISSION_DENIED ? VM_ERR_CORRUPT : status;
 }
 
 static AVFormatContext *new_format_context(vm_clip *clip) {
@@ -400,6 +403,26 @@ static int32_t find_decoder(vm_clip *clip) {
   return VM_OK;
 }
 
+/* FFmpeg's buffers, noting a frame that the allocation limit refuses: decoders conceal that
+ * failure (a packet that "failed to decode"), but the clip is over a limit, not corrupt. */
+static int get_buffer(AVCodecContext *dec, AVFrame *frame, int flags) {
+  int ret = avcodec_default_get_buffer2(dec, frame, flags);
+  vm_clip *clip = dec->opaque;
+  if (ret == AVERROR(ENOMEM) && clip) clip->over_limit = VM_OVER_MEMORY;
+  return ret;
+}
+
+/* TOO_LARGE when the decoder refused a frame for a limit; VM_OK otherwise. */
+static int32_t check_over_limit(vm_clip *clip) {
+  int over = clip->over_limit;
+  if (over == VM_OVER_PIXELS)
+    vm_clip_fail(clip, VM_ERR_TOO_LARGE, "the bitstream's frames are over the limit of %" PRId64 " pixels",
+                 clip->opts.max_pixels);
+  else if (over == VM_OVER_MEMORY)
+    vm_clip_fail(clip, VM_ERR_TOO_LARGE, "decoding needs more memory than the allocation limit");
+  return over ? clip->state : VM_OK;
+}
+
 static int32_t open_decoder(vm_clip *clip) {
   const AVCodecParameters *p = clip->st->codecpar;
   const AVCodec *codec = clip->codec;
@@ -420,6 +443,7 @@ static int32_t open_decoder(vm_clip *clip) {
   clip->dec->thread_count = clip->opts.threads;
   clip->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   clip->dec->max_pixels = clip->opts.max_pixels;
+  clip->dec->get_buffer2 = get_buffer;
   ret = avcodec_open2(clip->dec, codec, NULL);
   if (ret < 0) {
     char err[128];
@@ -652,6 +676,7 @@ static int32_t feed_decoder(vm_clip *clip) {
     vm_clip_fail(clip, VM_ERR_TOO_LARGE, "decoding needs more memory than the allocation limit");
     return clip->state;
   }
+  if (check_over_limit(clip) != VM_OK) return clip->state;
   if (ret < 0 && ret != AVERROR(EAGAIN)) clip->packet_failed = 1;
   return VM_OK;
 }
@@ -678,6 +703,7 @@ static int every_declared_frame_read(const vm_clip *clip) {
 
 static int32_t final_status(vm_clip *clip) {
   settle_packet_errors(clip, 0);
+  if (check_over_limit(clip) != VM_OK) return clip->state; /* frame threads may report it late */
   /* fragments read since open (fMP4 moof boxes) add to the index: look again */
   if (!clip->index_past_eof && index_points_past_end(clip->st, clip->input.size)) clip->index_past_eof = 1;
   if (clip->deferred_status) {

@@ -67,6 +67,9 @@ struct vm_clip {
   int packet_counted;     /* ... and was counted in stats.decode_errors */
   int consecutive_errors; /* packets in a row that failed */
   int flush_errors;       /* errors while draining the decoder */
+  /* the decoder refused to make a frame: over max_pixels (VM_OVER_PIXELS, from its log line) or
+   * the allocation limit (VM_OVER_MEMORY, from get_buffer2); set from decoder threads too */
+  _Atomic int over_limit;
 
   struct vm_sampler *sampler; /* sample.c: which frames to return, what to decode; NULL = all */
   int decoding_started;   /* vm_clip_next has been called */
@@ -132,6 +135,7 @@ int64_t vm_input_pread(vm_input *in, int64_t offset, void *buf, int64_t size);
  * every declared sample is present (a writer that got the size wrong); 0 when not cut or
  * unknown. */
 enum { VM_CUT = 1, VM_CUT_IN_MEDIA_DATA = 2 };
+enum { VM_OVER_PIXELS = 1, VM_OVER_MEMORY = 2 };
 int vm_container_cut(vm_input *in, char *what, size_t what_size);
 const char *vm_container_hint(vm_input *in); /* what the bytes look like, or NULL */
 

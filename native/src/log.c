@@ -69,6 +69,9 @@ static void log_callback(void *ctx, int level, const char *fmt, va_list args) {
   if (!n) return;
 
   pthread_mutex_lock(&log_lock);
+  /* av_image_check_size2's words when a decoder meets a frame over its max_pixels: the clip is
+   * over a limit (TOO_LARGE), not corrupt */
+  if (from_decoder && strstr(fmt, "exceeds specified max pixel count")) clip->over_limit = VM_OVER_PIXELS;
   /* The first error is usually the specific one ("Invalid NAL unit size"); what follows
    * tends to be consequences ("error reading header"). Warnings only explain a failure
    * when nothing worse was said. */

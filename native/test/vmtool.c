@@ -27,6 +27,8 @@
  *   vmtool samplecheck [--threads N] [--cases N] MEDIA_DIR
  *                                       sampled decoding equals decode-all-then-select, corpus
  *   vmtool sampleseek DIR               the same on synthetic long-GOP clips, and jumps happen
+ *   vmtool fuzzcheck FILE|DIR...        fuzz inputs through the open/decode contract (fuzz_clip.c)
+ *   vmtool leak FILE                    leaks an open clip on purpose (the sanitizer build checks LSan sees it)
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -447,6 +449,22 @@ static int same_frames(const frame_list *a, const frame_list *b) {
   return 1;
 }
 
+/* vmtool leak FILE: writes a small clip to FILE, opens it and decodes a batch, then exits without closing it, on purpose:
+ * the sanitizer build's CTest expects LeakSanitizer to report that (proof that it is on). */
+static int cmd_leak(const char *path) {
+  if (synth(path, 64, 48, 25, 4, NULL, 0) != VM_OK) return 2;
+  vm_source src = {.struct_size = sizeof src, .path = path};
+  /* one thread: FFmpeg's worker threads would still hold the decoder at exit (reachable) */
+  vm_open_options opts = {.struct_size = sizeof opts, .threads = 1};
+  vm_clip *clip = NULL;
+  if (vm_clip_open(&src, &opts, &clip) != VM_OK) return 2;
+  vm_frame frames[4];
+  vm_batch batch = {.struct_size = sizeof batch, .want = VM_WANT_MD5, .frames = frames, .capacity = 4};
+  vm_clip_next(clip, &batch);
+  clip = NULL; /* the handle is lost: everything it owns leaks */
+  return 0;
+}
+
 static int cmd_selftest(const char *dir) {
   mkdir(dir, 0755);
   struct {
@@ -836,7 +854,7 @@ static int cmd_corpus(const char *media) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: vmtool abi|info|md5|frames|bench|loop|synth|selftest|corpus|opscheck ...\n");
+    fprintf(stderr, "usage: vmtool abi|info|md5|frames|bench|loop|synth|selftest|corpus|opscheck|fuzzcheck ...\n");
     return 2;
   }
   tool_options o = {.threads = 0, .repeat = 1, .out = {.struct_size = sizeof(vm_output)},
@@ -894,6 +912,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "sampleseek") == 0 && rest == 1) return cmd_sampleseek(argv[first], &o);
   if (strcmp(cmd, "samplecheck") == 0 && rest == 1)
     return cmd_samplecheck(argv[first], &o, getenv("VMTOOL_VERBOSE") != NULL);
+  if (strcmp(cmd, "fuzzcheck") == 0 && rest >= 1) return cmd_fuzzcheck(rest, argv + first);
+  if (strcmp(cmd, "leak") == 0 && rest == 1) return cmd_leak(argv[first]);
   fprintf(stderr, "vmtool: bad arguments for %s\n", cmd);
   return 2;
 }

@@ -11,4 +11,10 @@ int parse_output_option(int argc, char **argv, int *i, vm_output *out);
 /* vmtool opscheck MEDIA_DIR DIR [PART]: the frame-operation checks; 0 when all pass. */
 int cmd_opscheck(const char *media, const char *dir, const char *part);
 
+/* fuzz_clip.c: one fuzz input through the open/decode contract (aborts when it is broken), and
+ * vmtool fuzzcheck FILE|DIR...: every input once; 0 when all hold, 77 when there was none. */
+int vm_fuzz_clip(const uint8_t *data, size_t size);
+void vm_fuzz_limits(void);
+int cmd_fuzzcheck(int n, char **paths);
+
 #endif

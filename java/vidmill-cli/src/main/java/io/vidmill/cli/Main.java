@@ -49,7 +49,21 @@ public final class Main {
 
   /** Runs the command line with the given streams; returns the exit status. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cmd = commandLine(out, err);
+    int rc = cmd.execute(args);
+    out.flush();
+    err.flush();
+    return rc;
+  }
+
+  /** The command line as {@link #run} executes it: streams and error handling set. */
+  static CommandLine commandLine(PrintWriter out, PrintWriter err) {
     CommandLine cmd = new CommandLine(new Main());
+    // picocli's own conversion would show the exception's class in the usage error
+    cmd.registerConverter(java.nio.file.Path.class, Main::path);
+    // no @argument-files: a clip named @x.mp4 is a clip, not a list of arguments (and an @ that
+    // names a directory was a stack trace)
+    cmd.setExpandAtFiles(false);
     cmd.setOut(out);
     cmd.setErr(err);
     cmd.setExecutionExceptionHandler((e, line, parsed) -> {
@@ -60,10 +74,15 @@ public final class Main {
       if (System.getenv("VIDMILL_DEBUG") != null) e.printStackTrace(err);
       return EXIT_FATAL;
     });
-    int rc = cmd.execute(args);
-    out.flush();
-    err.flush();
-    return rc;
+    return cmd;
+  }
+
+  private static java.nio.file.Path path(String s) {
+    try {
+      return java.nio.file.Path.of(s);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new CommandLine.TypeConversionException("not a path: " + e.getReason());
+    }
   }
 
   /** Fails the command with EXIT_FATAL (and the loading steps) when libvidmill is missing. */

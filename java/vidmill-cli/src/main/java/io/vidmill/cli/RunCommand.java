@@ -140,7 +140,7 @@ final class RunCommand implements Callable<Integer> {
     // DuckDB (the Parquet writer) unpacks and loads its native library: let that overlap
     // with loading FFmpeg and reading the manifest instead of adding to them
     Thread.ofPlatform().daemon().name("vidmill-duckdb-warmup").start(ResultSink::warmUp);
-    RunOptions options = options(err);
+    RunOptions options = options();
     if (!options.isolation().processes()) Main.preloadNative(); // the decoders are in this process
     Run run = new Run(options, out, System.in);
     Run.Summary s;
@@ -156,7 +156,7 @@ final class RunCommand implements Callable<Integer> {
       return Main.EXIT_USAGE;
     } catch (java.io.IOException e) {
       if (!Main.requireNative(err)) return Main.EXIT_FATAL; // the root cause, with every loading step
-      err.println("FATAL " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+      err.println("FATAL " + fatalLine(e, this.out));
       if (System.getenv("VIDMILL_DEBUG") != null) e.printStackTrace(err);
       return Main.EXIT_FATAL;
     }
@@ -165,7 +165,34 @@ final class RunCommand implements Callable<Integer> {
     return s.exitCode();
   }
 
-  private RunOptions options(PrintWriter err) {
+  /**
+   * The one line of a run that stopped on an I/O error: what failed and, for the causes a
+   * person can fix (a full disk, an unwritable OUT), what to do; the run resumes when the same
+   * command runs again.
+   */
+  static String fatalLine(java.io.IOException e, Path out) {
+    String line = (e.getMessage() != null ? e.getMessage() : e.toString()).replace('\n', ' ');
+    StringBuilder chain = new StringBuilder();
+    boolean denied = false;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      chain.append(' ').append(t.getMessage());
+      if (t instanceof java.nio.file.FileSystemException f) chain.append(' ').append(f.getFile());
+      denied |= t instanceof java.nio.file.AccessDeniedException || t instanceof java.nio.file.ReadOnlyFileSystemException;
+      if (t instanceof java.nio.file.AccessDeniedException a && !line.contains("denied")) line += " (permission denied)";
+    }
+    String all = chain.toString().toLowerCase(Locale.ROOT);
+    if (all.contains("no space left on device") || all.contains("disk quota exceeded")) {
+      return line + "; OUT is full: free space, then run the same command again to resume";
+    }
+    boolean inOut = all.contains(out.toAbsolutePath().normalize().toString().toLowerCase(Locale.ROOT));
+    if (inOut && (denied || all.contains("permission denied") || all.contains("read-only file system"))) {
+      return line + "; OUT is not writable: fix that, then run the same command again to resume";
+    }
+    return line;
+  }
+
+  /** The run's options from the command line; a ParameterException (exit 2) for a bad value. */
+  RunOptions options() {
     Manifest.Format fmt;
     try {
       fmt = Manifest.Format.valueOf(format.toUpperCase(Locale.ROOT));
@@ -193,6 +220,15 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--progress: one of auto, tty, log, off");
     }
+    if (retries < 0) throw new ParameterException(spec.commandLine(), "--retries must be >= 0");
+    if (partRows < 1) throw new ParameterException(spec.commandLine(), "--part-rows must be >= 1");
+    if (shards != null && shards < 1) throw new ParameterException(spec.commandLine(), "--shards must be >= 1");
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw new ParameterException(spec.commandLine(), "--metrics-port must be 0..65535");
+    }
+    Duration clipLimit = DecodeOptions.seconds(spec, "--clip-timeout", clipTimeout, false);
+    Duration commitEvery = DecodeOptions.seconds(spec, "--commit-interval", commitInterval, false);
+    Duration logEvery = DecodeOptions.seconds(spec, "--log-interval", logInterval, false);
     // decoder threads per clip are the tuner's unless --threads fixes them
     OpenOptions open = decode.options(1);
     TuneOptions tuning = new TuneOptions(n, decode.threads, fetch, bytes);
@@ -202,10 +238,8 @@ final class RunCommand implements Callable<Integer> {
       case "none" -> Isolation.NONE;
       default -> throw new ParameterException(spec.commandLine(), "--isolation: process or none");
     };
-    return new RunOptions(input, fmt, pathColumn, ext, out, sh, tuning,
-        Duration.ofMillis(Math.round(clipTimeout * 1000)), retries, open,
-        Duration.ofMillis(Math.round(commitInterval * 1000)), partRows, mode,
-        Duration.ofMillis(Math.round(logInterval * 1000)), profile, iso);
+    return new RunOptions(input, fmt, pathColumn, ext, out, sh, tuning, clipLimit, retries, open, commitEvery,
+        partRows, mode, logEvery, profile, iso);
   }
 
   private Integer autoOr(String value, String option) {

@@ -136,6 +136,38 @@ class CliTest {
     assertEquals(Main.EXIT_USAGE, run("framemd5", "--threads", "x", "f.mp4").exit());
   }
 
+  /** Values out of range are usage errors with their reason, never a FATAL with a Java exception. */
+  @Test
+  void valuesOutOfRangeAreUsageErrors(@TempDir Path dir) {
+    String out = dir.resolve("out").toString();
+    String[][] lines = {
+        {"probe", "--threads", "-1", "f.mp4"}, {"probe", "--timeout", "-3", "f.mp4"},
+        {"framemd5", "--timeout", "NaN", "f.mp4"}, {"frames", "--max-pixels", "-5", "f.mp4"},
+        {"probe", "--timeout", "1e300", "f.mp4"}, {"probe", "nul\0.mp4"},
+        {"run", "-i", "m.txt", "-o", out, "--retries", "-1"}, {"run", "-i", "m.txt", "-o", out, "--part-rows", "0"},
+        {"run", "-i", "m.txt", "-o", out, "--clip-timeout", "0"}, {"run", "-i", "m.txt", "-o", out, "--commit-interval", "-1"},
+        {"run", "-i", "m.txt", "-o", out, "--log-interval", "0"}, {"run", "-i", "m.txt", "-o", out, "--shards", "0"},
+        {"run", "-i", "m.txt", "-o", out, "--metrics-port", "70000"}, {"run", "-i", "m.txt", "-o", out, "--threads", "-2"}};
+    for (String[] line : lines) {
+      Run r = run(line);
+      assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", line) + ": " + r.err());
+      assertThat(r.err()).as(String.join(" ", line)).doesNotContain("FATAL").doesNotContain("Exception")
+          .containsAnyOf("must be", "not a path");
+    }
+    assertThat(Files.exists(dir.resolve("out"))).as("no run started").isFalse();
+  }
+
+  /** An argument that starts with @ is what it says (a clip named @x.mp4), not a file of arguments. */
+  @Test
+  void atFilesAreNotExpanded(@TempDir Path dir) throws IOException {
+    // picocli would read the arguments from the file after the @ (here: --help, exit 0)
+    Path args = Files.writeString(dir.resolve("args.txt"), "--help\n");
+    Run r = run("probe", "@" + args);
+    assertEquals(Main.EXIT_CLIPS_FAILED, r.exit(), r.err());
+    assertThat(r.err()).contains("ERROR NOT_FOUND @" + args);
+    assertEquals(Main.EXIT_USAGE, run("@/").exit());
+  }
+
   @Test
   void versionNamesFfmpegAndWhereItCameFrom() {
     Run r = run("version");

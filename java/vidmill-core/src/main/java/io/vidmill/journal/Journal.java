@@ -159,8 +159,38 @@ public final class Journal implements AutoCloseable {
     crc.update(payload);
     ByteBuffer buf = ByteBuffer.allocate(8 + payload.length);
     buf.putInt(payload.length).putInt((int) crc.getValue()).put(payload).flip();
-    while (buf.hasRemaining()) channel.write(buf);
-    channel.force(false);
+    long start = channel.position();
+    try {
+      while (buf.hasRemaining()) channel.write(buf);
+      channel.force(false);
+    } catch (IOException e) {
+      // a full disk cut the record short: take it back, so that nothing written after it could
+      // follow a torn record (opening would cut there and lose it)
+      try {
+        channel.truncate(start);
+        channel.position(start);
+      } catch (IOException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Writes {@code text} to {@code file} through a temporary file beside it and a rename: a
+   * reader sees the old file or the new one, and a failed write (a full disk) leaves no
+   * temporary file behind to take the space.
+   */
+  public static void writeAtomically(Path file, String text) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
   }
 
   /** Makes a rename or a new file in {@code dir} durable. */

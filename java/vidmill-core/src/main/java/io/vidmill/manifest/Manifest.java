@@ -86,38 +86,58 @@ public abstract class Manifest implements Iterator<ClipRef>, AutoCloseable {
   public static Manifest open(String input, Format format, String pathColumn, Set<String> extensions,
                               InputStream stdin) throws IOException {
     if (input.equals("-")) {
-      BufferedReader reader = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8), 1 << 16);
-      return detect(reader, format, Path.of("").toAbsolutePath(), pathColumn, "stdin");
+      return detect(reader(stdin), format, Path.of("").toAbsolutePath(), pathColumn, "stdin");
     }
     if (isUri(input) && !input.startsWith("file:")) {
       throw new ManifestException("--input " + input + ": a manifest must be a local file, a directory or -"
           + " (the clips it lists may be s3:// or http(s)://)");
     }
-    Path path = input.startsWith("file:") ? Path.of(java.net.URI.create(input)) : Path.of(input);
-    path = path.toAbsolutePath().normalize();
+    Path path;
+    try {
+      path = (input.startsWith("file:") ? Path.of(java.net.URI.create(input)) : Path.of(input)).toAbsolutePath().normalize();
+    } catch (IllegalArgumentException e) {
+      throw new ManifestException("--input " + printable(input) + ": not a path (" + printable(e.getMessage()) + ")", e);
+    }
     if (Files.isDirectory(path) && (format == Format.AUTO || format == Format.DIRECTORY)) {
       return new DirectoryManifest(path, extensions);
     }
     if (!Files.isRegularFile(path)) throw new ManifestException("--input " + input + ": no such file or directory");
-    BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8);
+    BufferedReader reader = reader(Files.newInputStream(path));
     if (format == Format.AUTO) {
       String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
       if (name.endsWith(".jsonl") || name.endsWith(".ndjson") || name.endsWith(".json")) format = Format.JSONL;
       else if (name.endsWith(".csv")) format = Format.CSV;
-      else if (name.endsWith(".tsv")) return new CsvManifest(reader, path.getParent(), pathColumn, '\t');
+      else if (name.endsWith(".tsv")) return csv(reader, path.getParent(), pathColumn, '\t', path.toString());
     }
     return detect(reader, format, path.getParent(), pathColumn, path.toString());
   }
 
-  private static Manifest detect(BufferedReader reader, Format format, Path base, String pathColumn, String what)
-      throws IOException {
+  private static Manifest detect(BufferedReader reader, Format format, Path base, String pathColumn, String what) {
+    try {
+      return detectOrThrow(reader, format, base, pathColumn, what);
+    } catch (IOException e) {
+      closeQuietly(reader);
+      throw new ManifestException("cannot read " + what + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(reader);
+      throw e instanceof ManifestException m ? m : new ManifestException(what + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Manifest detectOrThrow(BufferedReader reader, Format format, Path base, String pathColumn,
+                                        String what) throws IOException {
     if (format == Format.AUTO) {
-      reader.mark(1 << 16);
+      reader.mark(MAX_LINE + (1 << 16));
       String first;
       do {
         first = reader.readLine();
       } while (first != null && first.isBlank());
-      reader.reset();
+      try {
+        reader.reset();
+      } catch (IOException e) {
+        throw new ManifestException("cannot tell the format of " + what + ": too many blank lines before the first"
+            + " entry; name it with --format", e);
+      }
       if (first == null) format = Format.LINES;
       else if (first.stripLeading().startsWith("{")) format = Format.JSONL;
       else if (looksLikeCsvHeader(first, pathColumn)) format = Format.CSV;
@@ -125,10 +145,51 @@ public abstract class Manifest implements Iterator<ClipRef>, AutoCloseable {
     }
     return switch (format) {
       case JSONL -> new JsonlManifest(reader, base, pathColumn);
-      case CSV -> new CsvManifest(reader, base, pathColumn, ',');
+      case CSV -> csv(reader, base, pathColumn, ',', what);
       case LINES -> new LinesManifest(reader, base);
       default -> throw new ManifestException(what + " is not a directory");
     };
+  }
+
+  private static Manifest csv(BufferedReader reader, Path base, String pathColumn, char separator, String what) {
+    try {
+      return new CsvManifest(reader, base, pathColumn, separator);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(reader);
+      throw new ManifestException("cannot read the CSV header of " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The longest line a manifest may have: a manifest line names one clip, and memory stays bounded. */
+  static final int MAX_LINE = 1 << 20;
+
+  private static BufferedReader reader(InputStream in) {
+    return new BufferedReader(new LineLimit(new InputStreamReader(in, StandardCharsets.UTF_8)), 1 << 16);
+  }
+
+  /** Fails a read once a line runs past {@link #MAX_LINE} characters (a binary file given as manifest). */
+  private static final class LineLimit extends java.io.FilterReader {
+    private long sinceNewline;
+
+    LineLimit(java.io.Reader in) {
+      super(in);
+    }
+
+    @Override
+    public int read(char[] buf, int off, int len) throws IOException {
+      int n = super.read(buf, off, len);
+      for (int i = off; i < off + n; i++) {
+        if (buf[i] == '\n' || buf[i] == '\r') sinceNewline = 0;
+        else if (++sinceNewline > MAX_LINE) throw new IOException("a line is longer than " + MAX_LINE + " characters");
+      }
+      return n;
+    }
+
+    @Override
+    public int read() throws IOException {
+      char[] one = new char[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0];
+    }
   }
 
   private static boolean looksLikeCsvHeader(String line, String pathColumn) {
@@ -147,12 +208,38 @@ public abstract class Manifest implements Iterator<ClipRef>, AutoCloseable {
     return s.substring(0, colon).chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.');
   }
 
-  /** A local path made absolute against the manifest's directory; URIs stay as they are. */
+  /**
+   * A local path made absolute against the manifest's directory; URIs stay as they are.
+   *
+   * @throws ManifestException when it is neither (a NUL character, a malformed file: URI)
+   */
   public static String resolve(Path base, String pathOrUri) {
     String s = pathOrUri.strip();
-    if (isUri(s)) return s.startsWith("file://") ? Path.of(java.net.URI.create(s)).toString() : s;
-    Path p = Path.of(s);
-    return (p.isAbsolute() ? p : base.resolve(p)).normalize().toString();
+    try {
+      if (isUri(s)) return s.startsWith("file://") ? Path.of(java.net.URI.create(s)).toString() : s;
+      Path p = Path.of(s);
+      return (p.isAbsolute() ? p : base.resolve(p)).normalize().toString();
+    } catch (IllegalArgumentException e) { // InvalidPathException too
+      String why = e instanceof java.nio.file.InvalidPathException ip ? ip.getReason() : e.getMessage();
+      throw new ManifestException("not a local path or URI: " + printable(s) + " (" + printable(why) + ")", e);
+    }
+  }
+
+  /** Resolves the entry of a line, naming the line when it cannot be. */
+  private static String resolveAt(Path base, String pathOrUri, long line) {
+    try {
+      return resolve(base, pathOrUri);
+    } catch (ManifestException e) {
+      throw new ManifestException("line " + line + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Text for a one-line message: control characters shown as '?', at most 200 characters. */
+  static String printable(String s) {
+    if (s == null) return "";
+    String t = s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    return t.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
+        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
   }
 
   // ---- formats ---------------------------------------------------------------------------
@@ -173,7 +260,7 @@ public abstract class Manifest implements Iterator<ClipRef>, AutoCloseable {
         line++;
         String t = s.strip();
         if (t.isEmpty() || t.startsWith("#")) continue;
-        return new ClipRef(t, resolve(base, t), Map.of());
+        return new ClipRef(t, resolveAt(base, t, line), Map.of());
       }
       return null;
     }
@@ -277,7 +364,7 @@ public abstract class Manifest implements Iterator<ClipRef>, AutoCloseable {
           : "path column (one of " + PATH_COLUMNS + "; name yours with --path-column)"));
     }
     String key = columns.containsKey("key") && columns.get("key") != null ? columns.remove("key") : path.strip();
-    return new ClipRef(key, resolve(base, path), columns);
+    return new ClipRef(key, resolveAt(base, path, line), columns);
   }
 
   /**

@@ -20,14 +20,13 @@ import io.prometheus.metrics.model.snapshots.Label;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.Quantile;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
+import io.vidmill.journal.Journal;
 import io.vidmill.pipeline.ClipResult;
 import io.vidmill.pipeline.Run;
 import io.vidmill.pipeline.RunStats;
 import io.vidmill.shard.Shard;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -230,9 +229,7 @@ public final class RunMetrics implements AutoCloseable {
 
   /** Writes {@link #toJson()} to {@code file}, atomically (a reader sees the old file or the new one). */
   public void writeJson(Path file) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Journal.writeAtomically(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
   }
 
   @Override

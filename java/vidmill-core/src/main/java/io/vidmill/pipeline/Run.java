@@ -216,10 +216,7 @@ public final class Run {
           // a run done in one attempt knows its totals; after a resume, the output files do
           ObjectNode summary = summaryJson(dir, resumed ? sink.totals() : null);
           journal.finish(JSON.writeValueAsString(summary));
-          Path tmp = dir.summary.resolveSibling(dir.summary.getFileName() + ".tmp");
-          Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
-          Files.move(tmp, dir.summary, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          Journal.writeAtomically(dir.summary, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
           stats.writeNanos.add(sink.writeNanos());
           return summaryFrom(summary, false, dir);
         }

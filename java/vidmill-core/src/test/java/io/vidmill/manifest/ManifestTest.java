@@ -87,6 +87,23 @@ class ManifestTest {
     assertEquals("/v/c.mp4", all(open("-", "/v/c.mp4\n")).getFirst().uri());
   }
 
+  /** What cannot be a manifest's entry is a ManifestException that names the line, in one line. */
+  @Test
+  void entriesThatAreNeitherPathNorUriAndOverlongLinesNameTheirLine() throws IOException {
+    ManifestException nul = assertThrows(ManifestException.class, () -> all(open("-", "/v/a.mp4\n/v/b\0.mp4\n")));
+    assertThat(nul.getMessage()).isEqualTo("line 2: not a local path or URI: /v/b?.mp4 (Nul character not allowed)");
+    ManifestException uri = assertThrows(ManifestException.class,
+        () -> all(open("-", "{\"path\": \"file://host/x.mp4\"}\n")));
+    assertThat(uri.getMessage()).startsWith("line 1: not a local path or URI: file://host/x.mp4");
+    // a binary file given as a manifest: no line of a gigabyte in memory
+    Path big = Files.writeString(dir.resolve("blob.txt"), "x".repeat(Manifest.MAX_LINE + 10));
+    ManifestException longLine = assertThrows(ManifestException.class, () -> all(open(big.toString(), "")));
+    assertThat(longLine.getMessage()).contains("a line is longer than " + Manifest.MAX_LINE + " characters");
+    ManifestException header = assertThrows(ManifestException.class,
+        () -> all(open(Files.writeString(dir.resolve("bad.csv"), "path,\"x\n").toString(), "")));
+    assertThat(header.getMessage()).doesNotContain("\n");
+  }
+
   @Test
   void directoryWalkIsRecursiveAndFiltersExtensions() throws IOException {
     Path root = dir.resolve("videos");
