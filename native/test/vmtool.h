@@ -11,4 +11,7 @@ int parse_output_option(int argc, char **argv, int *i, vm_output *out);
 /* vmtool opscheck MEDIA_DIR DIR [PART]: the frame-operation checks; 0 when all pass. */
 int cmd_opscheck(const char *media, const char *dir, const char *part);
 
+/* vmtool enccheck [MEDIA_DIR]: the image encoder against FFmpeg's decoders; 0 when all pass. */
+int cmd_enccheck(const char *media);
+
 #endif
