@@ -40,6 +40,42 @@ class RunResumeTest {
     return Files.exists(journal) ? Files.size(journal) : 0;
   }
 
+  /**
+   * Runs {@code args} again and again, each attempt killed with SIGKILL at a random moment once
+   * it is decoding, until {@code minKills} kills have landed; then once more to its end. Returns
+   * the kills.
+   */
+  static int killAndResume(String[] args, Path out, Path log, int minKills, long seed) throws Exception {
+    Random random = new Random(seed);
+    int kills = 0;
+    for (int attempt = 0; attempt < 40; attempt++) {
+      long linesBefore = progressLines(log);
+      Process p = Subprocess.vidmill(log, List.of("-Xmx512m"), args).start();
+      boolean last = kills >= minKills;
+      if (!last) {
+        // kill at a random moment once this attempt is decoding (its first progress line),
+        // whatever the machine's speed: within its first commits, or between them; every
+        // other kill waits for this attempt's first commit, so that resuming is exercised
+        // even where starting up takes longer than the random delays
+        long journalBefore = Math.max(4, journalBytes(out)); // a new journal holds its 4-byte magic
+        while (p.isAlive() && progressLines(log) == linesBefore) Thread.sleep(20);
+        if (attempt % 2 == 1) {
+          while (p.isAlive() && journalBytes(out) <= journalBefore) Thread.sleep(10);
+        }
+        if (!p.waitFor(random.nextInt(1200), TimeUnit.MILLISECONDS)) {
+          p.destroyForcibly(); // SIGKILL
+          p.waitFor();
+          kills++;
+          continue;
+        }
+      }
+      assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+      if (p.exitValue() == 1) break; // finished, with the broken clips failed
+      assertThat(p.exitValue()).as(Files.readString(log)).isIn(0, 1);
+    }
+    return kills;
+  }
+
   @Test
   void killedAtRandomMomentsThenResumedEveryClipExactlyOnce() throws Exception {
     // thousands of small clips, some broken ones among them
@@ -79,33 +115,7 @@ class RunResumeTest {
     String[] args = {"run", "--input", list.toString(), "--out", out.toString(), "--commit-interval", "0.1",
         "--part-rows", "150", "--progress", "log", "--log-interval", "0.2", "--workers", "1"};
 
-    Random random = new Random(20261125);
-    int kills = 0;
-    for (int attempt = 0; attempt < 40; attempt++) {
-      long linesBefore = progressLines(log);
-      Process p = Subprocess.vidmill(log, List.of("-Xmx512m"), args).start();
-      boolean last = kills >= 6;
-      if (!last) {
-        // kill at a random moment once this attempt is decoding (its first progress line),
-        // whatever the machine's speed: within its first commits, or between them; every
-        // other kill waits for this attempt's first commit, so that resuming is exercised
-        // even where starting up takes longer than the random delays
-        long journalBefore = Math.max(4, journalBytes(out)); // a new journal holds its 4-byte magic
-        while (p.isAlive() && progressLines(log) == linesBefore) Thread.sleep(20);
-        if (attempt % 2 == 1) {
-          while (p.isAlive() && journalBytes(out) <= journalBefore) Thread.sleep(10);
-        }
-        if (!p.waitFor(random.nextInt(1200), TimeUnit.MILLISECONDS)) {
-          p.destroyForcibly(); // SIGKILL
-          p.waitFor();
-          kills++;
-          continue;
-        }
-      }
-      assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-      if (p.exitValue() == 1) break; // finished, with the broken clips failed
-      assertThat(p.exitValue()).as(Files.readString(log)).isIn(0, 1);
-    }
+    int kills = killAndResume(args, out, log, 6, 20261125);
     assertThat(kills).as("the kills must land while the run is going").isGreaterThanOrEqualTo(6);
     assertThat(Files.readString(log)).contains("resuming:");
 
@@ -141,5 +151,114 @@ class RunResumeTest {
     assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
     assertEquals(1, p.exitValue());
     assertThat(Files.readString(again)).contains("already complete");
+  }
+
+  /**
+   * The same with the clips' frames written as JPEG shards (rolled small, so that kills land
+   * on both sides of shard boundaries and commits): every clip's frames are in exactly one
+   * shard, once, where its row says; a clip that failed has none; the frames table has a row
+   * per frame, once.
+   */
+  @Test
+  void killedWhileWritingShardsEveryClipsFramesExactlyOnce() throws Exception {
+    Path clips = Files.createDirectories(dir.resolve("clips"));
+    Map<String, String> expected = new HashMap<>();
+    StringBuilder manifest = new StringBuilder();
+    for (int i = 0; i < 400; i++) {
+      Path p = clips.resolve(String.format("f%05d.%s", i, i % 2 == 0 ? "mkv" : "mp4"));
+      if (i < 20) {
+        new SyntheticClip(320, 180, 25, 1, 25 + i % 10, 12, 0, i, i % 2 == 0 ? "mpeg4" : "libopenh264", "testsrc2", null).write(p);
+      } else {
+        Files.copy(clips.resolve(String.format("f%05d.%s", i % 20, i % 2 == 0 ? "mkv" : "mp4")), p);
+      }
+      manifest.append(p).append('\n');
+      expected.put(p.toString(), "ok");
+    }
+    for (int i = 0; i < 10; i++) {
+      Path broken = clips.resolve("fbroken" + i + ".mp4");
+      byte[] head = Files.readAllBytes(clips.resolve("f00001.mp4"));
+      Files.write(broken, java.util.Arrays.copyOf(head, head.length / 2));
+      manifest.append(broken).append('\n');
+      expected.put(broken.toString(), "TRUNCATED");
+    }
+    Path list = Files.writeString(dir.resolve("frames-manifest.txt"), manifest.toString());
+    Path out = dir.resolve("frames-out");
+    Path log = dir.resolve("frames-log.txt");
+    String[] args = {"run", "--input", list.toString(), "--out", out.toString(), "--frames", "jpeg", "--size", "32x32",
+        "--sample", "uniform=2", "--stats", "--frames-table", "--shard-size", "48K", "--commit-interval", "0.1",
+        "--part-rows", "50", "--progress", "log", "--log-interval", "0.2", "--workers", "1", "--no-report"};
+    int kills = killAndResume(args, out, log, 5, 20261202);
+    assertThat(kills).isGreaterThanOrEqualTo(5);
+    assertThat(Files.readString(log)).contains("resuming:");
+
+    Map<String, String> status = new HashMap<>();
+    Map<String, String[]> placement = new HashMap<>(); // key -> shard, offset
+    long tableRows;
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:"); Statement s = db.createStatement()) {
+      try (ResultSet rs = s.executeQuery("SELECT key, status, frames_shard, frames_offset, sample_key FROM read_parquet('"
+          + out.resolve("clips/*.parquet") + "')")) {
+        while (rs.next()) {
+          assertThat(status.put(rs.getString(1), rs.getString(2))).as("one row per clip").isNull();
+          if (rs.getString(3) != null) placement.put(rs.getString(5), new String[] {rs.getString(3), rs.getString(4)});
+        }
+      }
+      try (ResultSet rs = s.executeQuery("SELECT count(*), count(DISTINCT (key, frame)) FROM read_parquet('"
+          + out.resolve("frames_table/*.parquet") + "')")) {
+        rs.next();
+        tableRows = rs.getLong(1);
+        assertEquals(tableRows, rs.getLong(2), "each frame once in the frames table");
+      }
+    }
+    assertEquals(expected, status);
+    long ok = expected.values().stream().filter("ok"::equals).count();
+    assertEquals(2 * ok, tableRows);
+
+    // every member of every shard, read with commons-compress: each clip's frames once, together
+    Map<String, java.util.List<String>> samples = new java.util.LinkedHashMap<>();
+    Map<String, String> shardOf = new HashMap<>();
+    java.util.List<Path> shards;
+    try (var files = Files.list(out.resolve("frames"))) {
+      java.util.List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
+      assertThat(names).as("finished shards only").allMatch(n -> n.matches("frames-\\d{6}\\.tar"));
+      shards = names.stream().map(n -> out.resolve("frames").resolve(n)).toList();
+    }
+    assertThat(shards.size()).isGreaterThan(3);
+    for (Path shard : shards) {
+      try (var in = Files.newInputStream(shard);
+           var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(in)) {
+        String last = null;
+        for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+          String key = e.getName().substring(0, e.getName().indexOf('.'));
+          if (!key.equals(last)) {
+            assertThat(samples.containsKey(key)).as("%s appears once, its members together", key).isFalse();
+            samples.put(key, new java.util.ArrayList<>());
+            shardOf.put(key, shard.getFileName().toString());
+          }
+          samples.get(key).add(e.getName().substring(key.length() + 1));
+          last = key;
+        }
+      }
+    }
+    assertEquals(ok, samples.size(), "a sample per clip that succeeded, none for the failed ones");
+    for (Map.Entry<String, String> e : expected.entrySet()) {
+      String sk = io.vidmill.dataset.SampleKey.of(e.getKey());
+      if (!e.getValue().equals("ok")) {
+        assertThat(samples).doesNotContainKey(sk);
+        continue;
+      }
+      assertEquals(java.util.List.of("000000.jpg", "000001.jpg", "json"), samples.get(sk), e.getKey());
+      String[] where = placement.get(sk);
+      assertEquals(shardOf.get(sk), where[0], "the row names the clip's shard");
+      // and the offset is where its first member starts
+      try (var ch = java.nio.channels.FileChannel.open(out.resolve("frames").resolve(where[0]))) {
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(512);
+        ch.read(header, Long.parseLong(where[1]));
+        assertThat(new org.apache.commons.compress.archivers.tar.TarArchiveEntry(header.array()).getName())
+            .isEqualTo(sk + ".000000.jpg");
+      }
+    }
+    try (var all = Files.walk(out)) {
+      assertThat(all.map(Path::toString).filter(n -> n.endsWith(".tmp") || n.contains(".spool"))).isEmpty();
+    }
   }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vidmill.decode.ClipInfo;
-import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
 import io.vidmill.fetch.Fetcher;
@@ -15,6 +14,7 @@ import io.vidmill.manifest.Manifest;
 import io.vidmill.nativelib.NativeLibrary;
 import io.vidmill.shard.ClipHash;
 import io.vidmill.sink.ResultSink;
+import io.vidmill.sink.ShardWriter;
 import io.vidmill.tune.ResourceLimits;
 import io.vidmill.tune.Tuner;
 import java.io.IOException;
@@ -60,6 +60,8 @@ import java.util.function.Supplier;
 public final class Run {
   private static final ClipTask.Work END = ClipTask.END;
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A frames table's rows wait in DuckDB's memory until a commit: this many at most (about 100 MB). */
+  private static final long MAX_PENDING_FRAME_ROWS = 1_000_000;
 
   private static final ClipResult SINK_END = new ClipResult(new ClipRef("", "", null), null, Status.OK, "",
       ClipInfo.UNKNOWN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, Instant.EPOCH);
@@ -99,6 +101,8 @@ public final class Run {
   private volatile BlockingQueue<?> decodeQueueNow;
   private volatile BlockingQueue<?> sinkQueueNow;
   private volatile Fetcher fetcherNow;
+  // where clips' tar members wait for the sink; null when no frames are written
+  private volatile Path spoolDir;
 
   public Run(RunOptions options, PrintWriter out, InputStream stdin) {
     this(options, out, stdin, ResourceLimits.detect());
@@ -172,7 +176,7 @@ public final class Run {
     String inputId = o.input().equals("-") ? "-" : Path.of(o.input()).toAbsolutePath().normalize().toString();
     List<String> extensions = o.extensions().stream().sorted().toList();
     OutDir.Identity wanted = new OutDir.Identity(inputId, o.format().name(), o.pathColumn(), extensions, List.of(),
-        o.shard().count());
+        o.shard().count(), o.spec().toJson());
     OutDir.Identity existing = dir.claim(wanted);
     Files.createDirectories(dir.root);
 
@@ -194,9 +198,13 @@ public final class Run {
             ? (existing != null ? existing.passthrough() : List.of())
             : List.copyOf(first.columns().keySet());
         OutDir.Identity identity = dir.record(new OutDir.Identity(inputId, o.format().name(), o.pathColumn(),
-            extensions, passthrough, o.shard().count()));
+            extensions, passthrough, o.shard().count(), o.spec().toJson()));
         describeStart(dir, state);
-        try (ResultSink sink = new ResultSink(dir.clips, dir.failures, dir.partPrefix, journal, identity.passthrough());
+        boolean writesFrames = o.spec().frames() != io.vidmill.dataset.FrameFormat.NONE;
+        spoolDir = writesFrames ? dir.spool : null;
+        try (ResultSink sink = new ResultSink(dir.clips, dir.failures, dir.partPrefix, journal, identity.passthrough(),
+                 o.spec().frameTable() ? dir.framesTable : null,
+                 writesFrames ? ShardWriter.recover(dir.frames, dir.shardPrefix, o.shardBytes(), state) : null);
              Fetcher fetcher = new Fetcher(new ByteBudget(tuner.settings().bytesInFlight()), o.clipTimeout())) {
           AtomicLong total = new AtomicLong(-1);
           startCounting(total);
@@ -210,7 +218,8 @@ public final class Run {
           }
           if (fatal.get() != null) throw new IOException("the run stopped: " + fatal.get().getMessage(), fatal.get());
           // a run done in one attempt knows its totals; after a resume, the output files do
-          ObjectNode summary = summaryJson(dir, resumed ? sink.totals() : null);
+          ObjectNode summary = summaryJson(dir, resumed ? sink.totals() : null, sink);
+          if (spoolDir != null) deleteTree(spoolDir);
           journal.finish(JSON.writeValueAsString(summary));
           Path tmp = dir.summary.resolveSibling(dir.summary.getFileName() + ".tmp");
           Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
@@ -223,9 +232,15 @@ public final class Run {
     }
   }
 
-  /** Undo what a killed attempt left half-done: parts no commit names, failure lines after the last commit. */
+  /**
+   * Undo what a killed attempt left half-done: parts no commit names, failure lines after the
+   * last commit, clips' frames that never reached a shard (the shards themselves are put right
+   * by {@link ShardWriter#recover}).
+   */
   private void recover(OutDir dir, Journal.State state) throws IOException {
     for (Path p : dir.uncommittedParts(state.parts())) Files.deleteIfExists(p);
+    for (Path p : dir.uncommittedParts(dir.framesTable, state.frameTableParts())) Files.deleteIfExists(p);
+    deleteTree(dir.spool);
     if (Files.exists(dir.failures)) {
       try (FileChannel ch = FileChannel.open(dir.failures, StandardOpenOption.WRITE)) {
         if (ch.size() > state.failuresLength()) {
@@ -236,12 +251,21 @@ public final class Run {
     }
   }
 
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) return;
+    try (var files = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) files::iterator) Files.deleteIfExists(p);
+    }
+    Files.deleteIfExists(dir);
+  }
+
   private void describeStart(OutDir dir, Journal.State state) {
     StringBuilder b = new StringBuilder();
     Tuner.Change start = tuner.history().getFirst();
     b.append(String.format(Locale.ROOT, "vidmill run: %s -> %s, shard %s (%s)%ntuning: %s%s (%s)",
         o.input(), dir.root, o.shard().label(), o.shard().source(),
         tuner.allFixed() ? "fixed, " : "auto, starting with ", start.settings().describe(), start.reason()));
+    if (!o.spec().equals(ClipSpec.DEFAULT)) b.append(System.lineSeparator()).append("making: ").append(describe(o.spec(), dir));
     if (state.done().size() > 0) {
       b.append(String.format(Locale.ROOT, "%nresuming: %,d clips already done in %d parts", state.done().size(),
           state.parts().size()));
@@ -249,6 +273,29 @@ public final class Run {
     }
     out.println(b);
     out.flush();
+  }
+
+  /** "sample fps=1; 224x224 rgb24 (center_crop, bilinear); statistics; jpeg (quality 95) in OUT/frames, ..." */
+  private String describe(ClipSpec spec, OutDir dir) {
+    List<String> parts = new ArrayList<>();
+    if (!spec.sampling().selectsEverything()) parts.add("sample " + spec.sampling());
+    if (spec.converts()) {
+      io.vidmill.ops.Output out = spec.output();
+      String size = switch (out.resize()) {
+        case NONE -> "decoded size";
+        case SHORT_SIDE -> "short side " + out.width();
+        default -> out.width() + "x" + out.height();
+      };
+      parts.add(size + " " + out.format().name().toLowerCase(Locale.ROOT) + " (" + out.resize().name().toLowerCase(Locale.ROOT)
+          + ", " + out.filter().name().toLowerCase(Locale.ROOT) + (out.applyOrientation() ? "" : ", not turned") + ")");
+    }
+    if (spec.stats()) parts.add("statistics");
+    if (spec.frames() != io.vidmill.dataset.FrameFormat.NONE) {
+      parts.add(spec.frames() + (spec.frames() == io.vidmill.dataset.FrameFormat.JPEG ? " (quality " + spec.quality() + ")" : "")
+          + " in " + dir.frames + ", shards of " + (o.shardBytes() >> 20) + " MiB");
+    }
+    if (spec.frameTable()) parts.add("frames table in " + dir.framesTable);
+    return String.join("; ", parts);
   }
 
   private void startCounting(AtomicLong total) {
@@ -384,7 +431,7 @@ public final class Run {
       drain(in, results);
       return;
     }
-    try (FrameBatch batch = FrameBatch.allocate(32)) {
+    try (ClipTask.Worker worker = new ClipTask.Worker(o.spec(), spoolDir)) {
       while (true) {
         activeWorkers.await(index);
         long waitStart = System.nanoTime();
@@ -402,13 +449,21 @@ public final class Run {
         ClipResult r;
         stats.decoding.incrementAndGet();
         try {
-          r = ClipTask.decode(w, batch, o.decode(), tuner.threadsFor(last));
+          r = ClipTask.decode(w, worker, o.decode(), tuner.threadsFor(last));
+        } catch (java.io.UncheckedIOException e) {
+          // OUT cannot take the frames (a full disk): the run stops, resumable
+          fatal.compareAndSet(null, e.getCause());
+          r = null;
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
           r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);
         } finally {
           stats.decoding.decrementAndGet();
           if (w.fetched() != null) w.fetched().close();
+        }
+        if (r == null) {
+          drain(in, results);
+          return;
         }
         busyNanos.add(System.nanoTime() - start);
         pixels.add(r.framesDecoded() * Math.max(1L, (long) r.info().width() * r.info().height()));
@@ -442,7 +497,8 @@ public final class Run {
         if (fatal.get() != null) continue; // keep draining so that the workers can finish
         try {
           if (r != null) sink.add(r);
-          if (sink.pending() >= o.partRows() || System.nanoTime() - lastCommit >= interval) {
+          if (sink.pending() >= o.partRows() || sink.pendingFrameRows() >= MAX_PENDING_FRAME_ROWS
+              || System.nanoTime() - lastCommit >= interval) {
             sink.commit();
             lastCommit = System.nanoTime();
           }
@@ -450,7 +506,7 @@ public final class Run {
           fatal.compareAndSet(null, e);
         }
       }
-      if (fatal.get() == null) sink.commit();
+      if (fatal.get() == null) sink.commit(true);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException | RuntimeException e) {
@@ -459,7 +515,7 @@ public final class Run {
   }
 
   /** The whole run's counts (all attempts, from the committed results) and this attempt's. */
-  private ObjectNode summaryJson(OutDir dir, ResultSink.Totals totals) {
+  private ObjectNode summaryJson(OutDir dir, ResultSink.Totals totals, ResultSink sink) {
     if (totals == null) totals = new ResultSink.Totals(stats.ok.sum(), stats.failed.sum(), stats.failuresByCode(),
         stats.frames.sum());
     ObjectNode s = JSON.createObjectNode();
@@ -470,6 +526,12 @@ public final class Run {
     s.put("frames", totals.frames());
     s.put("clips_this_attempt", stats.done());
     s.put("frames_this_attempt", stats.frames.sum());
+    s.put("frames_returned_this_attempt", stats.framesReturned.sum());
+    if (sink.shards() != null) {
+      s.put("frames_written_this_attempt", sink.framesWritten());
+      s.put("shards_finished_this_attempt", sink.shards().shardsFinished());
+      s.put("shard_bytes_this_attempt", sink.shards().bytesAppended());
+    }
     s.put("bytes_fetched", stats.bytes.sum());
     s.put("seconds", stats.seconds());
     s.put("already_done", stats.alreadyDone.sum());

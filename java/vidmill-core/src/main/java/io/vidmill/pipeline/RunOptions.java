@@ -20,14 +20,36 @@ import java.util.Set;
  *     thread count by the tuner's
  * @param commitInterval how often results are made durable (one Parquet part per commit)
  * @param partRows a commit happens at the latest after this many clips
+ * @param spec what to make of each clip: sampling, conversion, statistics, dataset outputs
+ * @param shardBytes with frames written, the size a tar shard is rolled at
  */
 public record RunOptions(String input, Manifest.Format format, String pathColumn, Set<String> extensions,
                          Path out, Shard shard, TuneOptions tuning,
                          Duration clipTimeout, int retries, OpenOptions decode, Duration commitInterval,
-                         int partRows, Progress.Mode progress, Duration logInterval, boolean profile) {
+                         int partRows, Progress.Mode progress, Duration logInterval, boolean profile,
+                         ClipSpec spec, long shardBytes) {
+  /** 1 GiB: WebDataset's readers like shards of hundreds of MB to a few GB. */
+  public static final long DEFAULT_SHARD_BYTES = 1L << 30;
+
   public RunOptions {
     java.util.Objects.requireNonNull(tuning, "tuning");
+    java.util.Objects.requireNonNull(spec, "spec");
     if (retries < 0) throw new IllegalArgumentException("retries must be >= 0");
     if (partRows < 1) throw new IllegalArgumentException("part rows must be >= 1");
+    if (shardBytes < 1) throw new IllegalArgumentException("shard size must be > 0");
+  }
+
+  /** A plain run: every frame decoded, nothing kept but the results. */
+  public RunOptions(String input, Manifest.Format format, String pathColumn, Set<String> extensions, Path out,
+                    Shard shard, TuneOptions tuning, Duration clipTimeout, int retries, OpenOptions decode,
+                    Duration commitInterval, int partRows, Progress.Mode progress, Duration logInterval,
+                    boolean profile) {
+    this(input, format, pathColumn, extensions, out, shard, tuning, clipTimeout, retries, decode, commitInterval,
+        partRows, progress, logInterval, profile, ClipSpec.DEFAULT, DEFAULT_SHARD_BYTES);
+  }
+
+  public RunOptions withSpec(ClipSpec s, long shardSize) {
+    return new RunOptions(input, format, pathColumn, extensions, out, shard, tuning, clipTimeout, retries, decode,
+        commitInterval, partRows, progress, logInterval, profile, s, shardSize);
   }
 }

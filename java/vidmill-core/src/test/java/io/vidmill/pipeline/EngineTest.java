@@ -139,4 +139,32 @@ class EngineTest {
     // the engine serves the next stream as before
     assertEquals(refs.size(), drain(engine.process(refs.iterator(), 2)).size());
   }
+
+  /** What a run's spec asks for happens in an engine too: sampling, conversion, statistics, frames spooled. */
+  @Test
+  void anEngineMakesWhatItsSpecAsks() throws Exception {
+    Path spool = dir.resolve("engine-spool");
+    ClipSpec spec = ClipSpec.DEFAULT.withSampling(io.vidmill.decode.Sampling.parse("uniform=2"))
+        .withOutput(io.vidmill.ops.Output.of(io.vidmill.ops.PixelFormat.RGB24).withSize(16, 16, io.vidmill.ops.Resize.FILL))
+        .withStats(true).withFrames(io.vidmill.dataset.FrameFormat.PNG, 95);
+    try (Engine e = new Engine(engine.options().withSpec(spec, spool))) {
+      List<ClipRef> tiny = refs.subList(0, 6);
+      int n = 0;
+      for (var it = e.process(tiny.iterator(), 2); it.hasNext(); ) {
+        ClipResult r = it.next();
+        n++;
+        assertThat(r.ok()).as(r.ref().key()).isTrue();
+        assertEquals(2, r.framesReturned());
+        assertThat(r.framesDecoded()).isGreaterThanOrEqualTo(2);
+        assertEquals(2, r.aggregates().frames());
+        assertThat(r.frames().spool()).exists().hasFileName(r.frames().sampleKey() + ".tmp");
+        assertThat(r.frames().frames()).extracting(io.vidmill.dataset.FrameRecord::file)
+            .containsExactly(r.frames().sampleKey() + ".000000.png", r.frames().sampleKey() + ".000001.png");
+        assertThat(r.frames().frames()).allSatisfy(f -> assertThat(f.stats()).isNotNull());
+        r.frames().discard();
+        assertThat(r.frames().spool()).doesNotExist();
+      }
+      assertEquals(6, n);
+    }
+  }
 }
