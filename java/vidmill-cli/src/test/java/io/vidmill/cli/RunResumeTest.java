@@ -76,30 +76,40 @@ class RunResumeTest {
     return kills;
   }
 
-  @Test
-  void killedAtRandomMomentsThenResumedEveryClipExactlyOnce() throws Exception {
-    // thousands of small clips, some broken ones among them
+  /**
+   * {@code n} clips (copies of {@code distinct} synthetic ones, 320x180, 1 to 1.4 s, MPEG-4 in
+   * Matroska and H.264 in MP4) and {@code broken} truncated ones, named PREFIXnnnnn, added to the
+   * manifest and to what each should end as.
+   */
+  private void clips(String prefix, int n, int distinct, int broken, StringBuilder manifest,
+                     Map<String, String> expected) throws java.io.IOException {
     Path clips = Files.createDirectories(dir.resolve("clips"));
-    Map<String, String> expected = new HashMap<>();
-    StringBuilder manifest = new StringBuilder();
-    for (int i = 0; i < 2000; i++) {
-      Path p = clips.resolve(String.format("c%05d.%s", i, i % 2 == 0 ? "mkv" : "mp4"));
-      if (i < 40) {
-        // enough work (about 20 s for one worker) that every kill lands mid-run
+    for (int i = 0; i < n; i++) {
+      Path p = clips.resolve(String.format("%s%05d.%s", prefix, i, i % 2 == 0 ? "mkv" : "mp4"));
+      if (i < distinct) {
         new SyntheticClip(320, 180, 25, 1, 25 + i % 10, 12, 0, i, i % 2 == 0 ? "mpeg4" : "libopenh264", "testsrc2", null).write(p);
       } else {
-        Files.copy(clips.resolve(String.format("c%05d.%s", i % 40, i % 2 == 0 ? "mkv" : "mp4")), p);
+        Files.copy(clips.resolve(String.format("%s%05d.%s", prefix, i % distinct, i % 2 == 0 ? "mkv" : "mp4")), p);
       }
       manifest.append(p).append('\n');
       expected.put(p.toString(), "ok");
     }
-    for (int i = 0; i < 20; i++) {
-      Path broken = clips.resolve("broken" + i + ".mp4");
-      byte[] head = Files.readAllBytes(clips.resolve("c00001.mp4"));
-      Files.write(broken, java.util.Arrays.copyOf(head, head.length / 2));
-      manifest.append(broken).append('\n');
-      expected.put(broken.toString(), "TRUNCATED");
+    byte[] head = Files.readAllBytes(clips.resolve(prefix + "00001.mp4"));
+    for (int i = 0; i < broken; i++) {
+      Path b = clips.resolve(prefix + "broken" + i + ".mp4");
+      Files.write(b, java.util.Arrays.copyOf(head, head.length / 2));
+      manifest.append(b).append('\n');
+      expected.put(b.toString(), "TRUNCATED");
     }
+  }
+
+  @Test
+  void killedAtRandomMomentsThenResumedEveryClipExactlyOnce() throws Exception {
+    // thousands of small clips (enough work, about 20 s for one worker, that every kill lands
+    // mid-run), some broken ones among them
+    Map<String, String> expected = new HashMap<>();
+    StringBuilder manifest = new StringBuilder();
+    clips("c", 2000, 40, 20, manifest, expected);
     Path media = Path.of(System.getProperty("vidmill.media.dir", "../../../shared/media"));
     if (Files.isDirectory(media.resolve("invalid"))) {
       for (String f : List.of("videl_empty.mp4", "androidx_sample_audio_only.mp4", "mp4parse_av1-clearkey-cbcs-video.mp4")) {
@@ -161,26 +171,9 @@ class RunResumeTest {
    */
   @Test
   void killedWhileWritingShardsEveryClipsFramesExactlyOnce() throws Exception {
-    Path clips = Files.createDirectories(dir.resolve("clips"));
     Map<String, String> expected = new HashMap<>();
     StringBuilder manifest = new StringBuilder();
-    for (int i = 0; i < 400; i++) {
-      Path p = clips.resolve(String.format("f%05d.%s", i, i % 2 == 0 ? "mkv" : "mp4"));
-      if (i < 20) {
-        new SyntheticClip(320, 180, 25, 1, 25 + i % 10, 12, 0, i, i % 2 == 0 ? "mpeg4" : "libopenh264", "testsrc2", null).write(p);
-      } else {
-        Files.copy(clips.resolve(String.format("f%05d.%s", i % 20, i % 2 == 0 ? "mkv" : "mp4")), p);
-      }
-      manifest.append(p).append('\n');
-      expected.put(p.toString(), "ok");
-    }
-    for (int i = 0; i < 10; i++) {
-      Path broken = clips.resolve("fbroken" + i + ".mp4");
-      byte[] head = Files.readAllBytes(clips.resolve("f00001.mp4"));
-      Files.write(broken, java.util.Arrays.copyOf(head, head.length / 2));
-      manifest.append(broken).append('\n');
-      expected.put(broken.toString(), "TRUNCATED");
-    }
+    clips("f", 400, 20, 10, manifest, expected);
     Path list = Files.writeString(dir.resolve("frames-manifest.txt"), manifest.toString());
     Path out = dir.resolve("frames-out");
     Path log = dir.resolve("frames-log.txt");
