@@ -67,6 +67,7 @@ typedef enum vm_struct_id {
   VM_STRUCT_CLIP_AGGREGATES = 9,
   VM_STRUCT_IMAGE = 10,
   VM_STRUCT_SAMPLING = 11,
+  VM_STRUCT_ENCODER_OPTIONS = 12,
 } vm_struct_id;
 
 /* sizeof the struct, or 0 for an unknown id. Lets bindings verify their layouts. */
@@ -593,6 +594,60 @@ VM_API int32_t vm_image_process(const vm_image *image, const vm_output *output, 
  * library initialises, vm_clip_open kills the process with SIGSEGV for every clip whose name
  * contains it: the way to prove that a run survives a decoder crash. Never set it otherwise. */
 #define VM_TEST_CRASH_ENV "VIDMILL_TEST_CRASH_ON"
+
+/* ===================================================================================== */
+/* Image encoding: JPEG and PNG files of converted frames                                 */
+/* ===================================================================================== */
+
+/* A converted frame (VM_PIXEL_RGB24, BGR24 or GRAY8, as vm_clip_next writes it into a batch)
+ * becomes an image file with FFmpeg's own encoders:
+ *   VM_IMAGE_JPEG  baseline JFIF by the mjpeg encoder: full-range BT.601 YCbCr, chroma 4:2:0
+ *                  (each chroma sample the mean of its 2x2 pixels, centred: libjpeg's way),
+ *                  Huffman tables optimised per image. `quality` 1..100 is libjpeg's scale:
+ *                  the AC quantisers are exactly those libjpeg (PIL, OpenCV) uses at that
+ *                  quality (Annex K tables scaled by 5000/q below 50, by 200 - 2q from 50,
+ *                  clamped to 1..255); the DC quantiser is mjpeg's fixed 8 (its DC precision
+ *                  cannot be raised), which rounds each 8x8 block's mean to a whole level.
+ *                  Gray input gives neutral chroma; BGR input is read as BGR.
+ *   VM_IMAGE_PNG   lossless by the png encoder: RGB (BGR input is reordered) or gray, 8 bits,
+ *                  each row filtered with the best of PNG's five filters, zlib level 6. */
+typedef enum vm_image_codec {
+  VM_IMAGE_JPEG = 1,
+  VM_IMAGE_PNG = 2,
+} vm_image_codec;
+
+#define VM_JPEG_DEFAULT_QUALITY 95
+
+typedef struct vm_encoder_options {
+  uint32_t struct_size;
+  int32_t codec;            /* vm_image_codec */
+  int32_t quality;          /* JPEG: 1..100 (libjpeg's scale), 0 = VM_JPEG_DEFAULT_QUALITY; PNG: 0 */
+  int32_t reserved0;
+} vm_encoder_options;
+
+typedef struct vm_encoder vm_encoder;
+
+/* Makes an encoder; `options` is copied. VM_ERR_INVALID_ARGUMENT for an unknown codec or a
+ * quality out of range; VM_ERR_UNSUPPORTED_CODEC when this FFmpeg lacks the encoder. An
+ * encoder is used by one thread at a time; reuse it for every image a thread encodes (it
+ * keeps FFmpeg's encoder open for as long as the picture size and format stay the same). */
+VM_API int32_t vm_encoder_open(const vm_encoder_options *options, vm_encoder **encoder);
+
+/* Frees the encoder. Accepts NULL. */
+VM_API void vm_encoder_close(vm_encoder *encoder);
+
+/* Why the last call failed, "" when it did not; valid until the next call. Accepts NULL. */
+VM_API const char *vm_encoder_last_error(const vm_encoder *encoder);
+
+/* Encodes one packed picture: `height` rows of `width` pixels of `pixel_format`
+ * (VM_PIXEL_RGB24, BGR24 or GRAY8), `stride` bytes apart, into the caller's `out`. *size gets
+ * the file's length. When it is longer than `capacity`, nothing is written, *size says how
+ * long it is and the call returns VM_ERR_BUFFER_TOO_SMALL: call again with a buffer that big
+ * (the picture is encoded again, to the same bytes). The pixels are only read during the
+ * call. Each side 1..VM_MAX_OUTPUT_SIDE. */
+VM_API int32_t vm_encoder_encode(vm_encoder *encoder, const uint8_t *pixels, int64_t stride, int32_t width,
+                                 int32_t height, int32_t pixel_format, uint8_t *out, int64_t capacity,
+                                 int64_t *size);
 
 /* ===================================================================================== */
 /* Synthetic clips (demo, benchmarks, tests)                                              */

@@ -241,6 +241,9 @@ static const field_offset sampling_fields[] = {
     F(vm_sampling, rate_num),    F(vm_sampling, rate_den), F(vm_sampling, reserved0),
     F(vm_sampling, n),           F(vm_sampling, start_us), F(vm_sampling, end_us),
     F(vm_sampling, max_frames),  F(vm_sampling, buffer_bytes), {NULL, 0}};
+static const field_offset encoder_options_fields[] = {
+    F(vm_encoder_options, struct_size), F(vm_encoder_options, codec), F(vm_encoder_options, quality),
+    F(vm_encoder_options, reserved0),   {NULL, 0}};
 #undef F
 
 static const field_offset *fields_of(int32_t id) {
@@ -256,6 +259,7 @@ static const field_offset *fields_of(int32_t id) {
     case VM_STRUCT_CLIP_AGGREGATES: return aggregates_fields;
     case VM_STRUCT_IMAGE: return image_fields;
     case VM_STRUCT_SAMPLING: return sampling_fields;
+    case VM_STRUCT_ENCODER_OPTIONS: return encoder_options_fields;
     default: return NULL;
   }
 }
@@ -273,6 +277,7 @@ uint32_t vm_struct_size(int32_t id) {
     case VM_STRUCT_CLIP_AGGREGATES: return sizeof(vm_clip_aggregates);
     case VM_STRUCT_IMAGE: return sizeof(vm_image);
     case VM_STRUCT_SAMPLING: return sizeof(vm_sampling);
+    case VM_STRUCT_ENCODER_OPTIONS: return sizeof(vm_encoder_options);
     default: return 0;
   }
 }

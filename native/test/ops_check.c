@@ -34,15 +34,6 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                    \
-  do {                                      \
-    if (!(cond)) {                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);         \
-      fprintf(stderr, "\n");                \
-      failures++;                           \
-    }                                       \
-  } while (0)
 
 /* ---- OUTPUT options (also used by vmtool frames/bench) ---------------------------------- */
 

@@ -29,6 +29,7 @@
  *   vmtool sampleseek DIR               the same on synthetic long-GOP clips, and jumps happen
  *   vmtool fuzzcheck FILE|DIR...        fuzz inputs through the open/decode contract (fuzz_clip.c)
  *   vmtool leak FILE                    leaks an open clip on purpose (the sanitizer build checks LSan sees it)
+ *   vmtool enccheck [MEDIA_DIR]         JPEG and PNG encoding against FFmpeg's decoders
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -227,7 +228,7 @@ static int cmd_abi(void) {
     bad = 1;
   }
   printf("%s\n", detail);
-  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_SAMPLING; id++)
+  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_ENCODER_OPTIONS; id++)
     if (vm_struct_size(id) == 0) {
       fprintf(stderr, "struct %d has no size\n", id);
       bad = 1;
@@ -909,6 +910,7 @@ int main(int argc, char **argv) {
                  atoi(argv[first + 4]), rest > 5 ? argv[first + 5] : NULL, 0) != VM_OK;
   if (strcmp(cmd, "selftest") == 0 && rest == 1) return cmd_selftest(argv[first]);
   if (strcmp(cmd, "corpus") == 0 && rest == 1) return cmd_corpus(argv[first]);
+  if (strcmp(cmd, "enccheck") == 0 && rest <= 1) return cmd_enccheck(rest == 1 ? argv[first] : NULL);
   if (strcmp(cmd, "sampleseek") == 0 && rest == 1) return cmd_sampleseek(argv[first], &o);
   if (strcmp(cmd, "samplecheck") == 0 && rest == 1)
     return cmd_samplecheck(argv[first], &o, getenv("VMTOOL_VERBOSE") != NULL);

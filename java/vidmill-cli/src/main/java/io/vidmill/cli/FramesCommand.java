@@ -10,12 +10,11 @@ import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.Rational;
 import io.vidmill.decode.Source;
 import io.vidmill.decode.Want;
+import io.vidmill.dataset.ClipJson;
 import io.vidmill.ops.ClipAggregates;
-import io.vidmill.ops.Filter;
 import io.vidmill.ops.FrameStats;
 import io.vidmill.ops.Output;
 import io.vidmill.ops.PixelFormat;
-import io.vidmill.ops.Resize;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -47,18 +46,7 @@ final class FramesCommand implements Callable<Integer> {
   @Option(names = "--format", paramLabel = "FMT", description = "rgb24, bgr24, gray8 or native (default: rgb24).")
   String format = "rgb24";
 
-  @Option(names = "--size", paramLabel = "N|WxH",
-      description = "N: short side N, aspect kept; WxH: a box, met as --fit says (default: the decoded size).")
-  String size;
-
-  @Option(names = "--fit", paramLabel = "MODE", description = "fill, fit, crop or pad, for --size WxH (default: fill).")
-  String fit = "fill";
-
-  @Option(names = "--filter", paramLabel = "KERNEL", description = "bilinear, area or bicubic (default: bilinear).")
-  String filter = "bilinear";
-
-  @Option(names = "--no-rotate", description = "Keep frames as stored instead of turning them as the display matrix says.")
-  boolean noRotate;
+  @Mixin OutputOptions outputs;
 
   @Option(names = "--stats", description = "Frame statistics: luma, black/blank, sharpness, motion, scene cut, dHash.")
   boolean stats;
@@ -74,8 +62,7 @@ final class FramesCommand implements Callable<Integer> {
     var err = spec.commandLine().getErr();
     Output output;
     try {
-      output = Output.of(PixelFormat.parse(format)).withFilter(Filter.parse(filter)).withOrientation(!noRotate);
-      if (size != null) output = output.withSize(size, Resize.parse(fit));
+      output = outputs.output(PixelFormat.parse(format));
     } catch (IllegalArgumentException e) {
       err.println("vidmill frames: " + e.getMessage());
       return Main.EXIT_USAGE;
@@ -134,23 +121,7 @@ final class FramesCommand implements Callable<Integer> {
     row.put("size", f.dataSize());
     row.put("md5", f.md5Hex());
     FrameStats s = f.stats();
-    if (s != null) {
-      row.put("luma_mean", s.lumaMean());
-      row.put("luma_std", s.lumaStd());
-      row.put("dark_fraction", s.darkFraction());
-      row.put("black", s.black());
-      row.put("blank", s.blank());
-      row.put("sharpness", s.sharpness());
-      if (s.hasPrevious()) {
-        row.put("motion", s.motion());
-        row.put("scene_score", s.sceneScore());
-      } else {
-        row.putNull("motion");
-        row.putNull("scene_score");
-      }
-      row.put("scene_cut", s.sceneCut());
-      row.put("dhash", s.dhashHex());
-    }
+    if (s != null) ClipJson.putStats(row, s);
     try {
       return JSON.writeValueAsString(row);
     } catch (IOException e) {
@@ -160,23 +131,7 @@ final class FramesCommand implements Callable<Integer> {
 
   private static ObjectNode aggregates(ClipAggregates a) {
     ObjectNode row = JSON.createObjectNode();
-    ObjectNode agg = row.putObject("aggregates");
-    agg.put("frames", a.frames());
-    agg.put("black_frames", a.blackFrames());
-    agg.put("blank_frames", a.blankFrames());
-    agg.put("scene_cuts", a.sceneCuts());
-    agg.put("luma_mean", a.lumaMean());
-    agg.put("luma_min", a.lumaMin());
-    agg.put("luma_max", a.lumaMax());
-    agg.put("sharpness_mean", a.sharpnessMean());
-    agg.put("sharpness_min", a.sharpnessMin());
-    agg.put("sharpness_max", a.sharpnessMax());
-    if (a.motionMean() >= 0) {
-      agg.put("motion_mean", a.motionMean());
-      agg.put("motion_min", a.motionMin());
-      agg.put("motion_max", a.motionMax());
-      agg.put("scene_score_max", a.sceneScoreMax());
-    }
+    row.set("aggregates", ClipJson.aggregates(a));
     return row;
   }
 }

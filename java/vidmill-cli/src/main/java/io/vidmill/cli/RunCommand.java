@@ -1,8 +1,13 @@
 package io.vidmill.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vidmill.dataset.FrameFormat;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.manifest.Manifest;
 import io.vidmill.manifest.ManifestException;
+import io.vidmill.ops.Output;
+import io.vidmill.ops.PixelFormat;
+import io.vidmill.pipeline.ClipSpec;
 import io.vidmill.pipeline.Progress;
 import io.vidmill.pipeline.Run;
 import io.vidmill.pipeline.RunOptions;
@@ -15,6 +20,7 @@ import io.vidmill.tune.Tuner;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,7 +38,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "run",
     description = {
         "Fetches and decodes every clip of a manifest, out of order and in parallel, and writes one",
-        "result row per clip to OUT/clips/*.parquet (failures also to OUT/failures.jsonl).",
+        "result row per clip to OUT/clips/*.parquet (failures also to OUT/failures.jsonl). With --sample,",
+        "--size, --stats, --frames and --frames-table it makes a dataset: the selected frames of each",
+        "clip, converted, as WebDataset tar shards under OUT/frames/, and a row per frame.",
         "Resumable: after a crash or kill -9 the same command carries on; every clip ends up in the",
         "results exactly once. Re-running a finished run does nothing and says so."},
     exitCodeListHeading = "%nExit status:%n",
@@ -52,8 +60,40 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT", description = "Where results go.")
   Path out;
 
-  @Option(names = "--format", paramLabel = "FORMAT", description = "auto, directory, lines, jsonl or csv (default: auto).")
-  String format = "auto";
+  @Option(names = "--input-format", paramLabel = "FORMAT",
+      description = "How to read INPUT: auto, directory, lines, jsonl or csv (default: auto).")
+  String inputFormat;
+
+  @Option(names = "--format", paramLabel = "FMT",
+      description = {"The pixel format of converted frames: rgb24, bgr24 or gray8 (default: rgb24 when frames are "
+          + "converted). Also takes --input-format's values, as it did before pixel formats (both may be given)."})
+  List<String> formats = new ArrayList<>();
+
+  @Mixin SamplingOptions sampling;
+
+  @Mixin OutputOptions outputs;
+
+  @Option(names = "--frames", paramLabel = "jpeg|png|npy|none",
+      description = {"Write each clip's selected frames as WebDataset tar shards under OUT/frames/: a JPEG or PNG "
+          + "per frame (KEY.NNNNNN.jpg) or one uint8 array per clip (KEY.npy), and KEY.json (default: none). "
+          + "See docs/outputs.md."})
+  String frames = "none";
+
+  @Option(names = "--quality", paramLabel = "Q",
+      description = "JPEG quality 1..100, libjpeg's scale (the quantisers PIL and OpenCV use at Q; default: 95).")
+  int quality = io.vidmill.ops.ImageEncoder.DEFAULT_QUALITY;
+
+  @Option(names = "--stats", description = "Frame statistics: the clip's aggregates in the results; per frame in "
+      + "KEY.json and the frames table.")
+  boolean stats;
+
+  @Option(names = "--frames-table", description = "Also write a row per selected frame (timestamps, key frame, "
+      + "statistics) to OUT/frames_table/*.parquet.")
+  boolean framesTable;
+
+  @Option(names = "--shard-size", paramLabel = "SIZE",
+      description = "Start a new tar shard once one reaches SIZE; a clip is never split (default: 1G).")
+  String shardSize = "1G";
 
   @Option(names = "--path-column", paramLabel = "NAME",
       description = "The column with the clip's path in JSONL/CSV (default: the first of path, uri, url, file, ...).")
@@ -193,12 +233,30 @@ final class RunCommand implements Callable<Integer> {
 
   /** The run's options from the command line; a ParameterException (exit 2) for a bad value. */
   RunOptions options() {
-    Manifest.Format fmt;
-    try {
-      fmt = Manifest.Format.valueOf(format.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--format: one of auto, directory, lines, jsonl, csv");
+    String manifestFormat = inputFormat;
+    PixelFormat pixelFormat = null;
+    for (String f : formats) {
+      if (MANIFEST_FORMATS.contains(f.strip().toLowerCase(Locale.ROOT))) {
+        if (manifestFormat != null) throw new ParameterException(spec.commandLine(), "the input format is given twice");
+        manifestFormat = f.strip();
+        continue;
+      }
+      if (pixelFormat != null) throw new ParameterException(spec.commandLine(), "--format is given twice");
+      try {
+        pixelFormat = PixelFormat.parse(f);
+      } catch (IllegalArgumentException e) {
+        pixelFormat = PixelFormat.NATIVE;
+      }
+      if (pixelFormat == PixelFormat.NATIVE) {
+        throw new ParameterException(spec.commandLine(), "--format " + f + ": rgb24, bgr24 or gray8 (or an input "
+            + "format: " + String.join(", ", MANIFEST_FORMATS) + ")");
+      }
     }
+    String mf = (manifestFormat == null ? "auto" : manifestFormat).strip().toLowerCase(Locale.ROOT);
+    if (!MANIFEST_FORMATS.contains(mf)) {
+      throw new ParameterException(spec.commandLine(), "--input-format: one of " + String.join(", ", MANIFEST_FORMATS));
+    }
+    Manifest.Format fmt = Manifest.Format.valueOf(mf.toUpperCase(Locale.ROOT));
     Shard sh;
     try {
       sh = shard != null ? Shard.parse(shard) : Shard.fromEnvironment(System::getenv, shards).orElse(Shard.ALL);
@@ -238,9 +296,26 @@ final class RunCommand implements Callable<Integer> {
       case "none" -> Isolation.NONE;
       default -> throw new ParameterException(spec.commandLine(), "--isolation: process or none");
     };
+    long shardBytes = parseSize(shardSize);
+    if (shardBytes < 1) throw new ParameterException(spec.commandLine(), "--shard-size must be > 0");
     return new RunOptions(input, fmt, pathColumn, ext, out, sh, tuning, clipLimit, retries, open, commitEvery,
-        partRows, mode, logEvery, profile, iso);
+        partRows, mode, logEvery, profile, clipSpec(pixelFormat), shardBytes, iso);
   }
+
+  /** What to make of each clip; with none of these options, a plain run (no conversion, nothing kept). */
+  private ClipSpec clipSpec(PixelFormat pixelFormat) {
+    try {
+      FrameFormat ff = FrameFormat.parse(frames);
+      boolean converts = ff != FrameFormat.NONE || pixelFormat != null || outputs.given();
+      Output output = converts ? outputs.output(pixelFormat == null ? PixelFormat.RGB24 : pixelFormat) : Output.NATIVE;
+      return ClipSpec.DEFAULT.withSampling(sampling.sampling()).withOutput(output).withStats(stats)
+          .withFrames(ff, quality).withFrameTable(framesTable);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  private static final List<String> MANIFEST_FORMATS = List.of("auto", "directory", "lines", "jsonl", "csv");
 
   private Integer autoOr(String value, String option) {
     if (value.equalsIgnoreCase("auto")) return null;
@@ -282,7 +357,19 @@ final class RunCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "skipped: %,d done by an earlier attempt, %,d repeated keys, %,d of other shards%n",
           s.alreadyDone(), s.duplicates(), s.otherShards());
     }
+    if (!o.spec().sampling().selectsEverything()) {
+      out.printf(Locale.ROOT, "sampling %s: this attempt returned %,d of the %,d frames decoded%n", o.spec().sampling(),
+          st.framesReturned.sum(), st.frames.sum());
+    }
     out.println("results: " + Path.of(s.out(), "clips") + (s.failed() > 0 ? ", failures: see the failures*.jsonl in " + s.out() : ""));
+    JsonNode j = s.json();
+    if (j.has("frames_written_this_attempt")) {
+      out.printf(Locale.ROOT, "frames: %,d written this attempt (%s, %.1f MB), %d shards finished, in %s%n",
+          j.path("frames_written_this_attempt").asLong(), o.spec().frames(),
+          j.path("shard_bytes_this_attempt").asLong() / 1e6, j.path("shards_finished_this_attempt").asLong(),
+          Path.of(s.out(), "frames"));
+    }
+    if (o.spec().frameTable()) out.println("frames table: " + Path.of(s.out(), "frames_table"));
     printTuning(out, tuner, o.profile());
     if (o.profile()) printProfile(out, st);
   }
@@ -313,11 +400,12 @@ final class RunCommand implements Callable<Integer> {
   /** Where the time went: summed over workers, in % of all stage time and µs per frame. */
   private static void printProfile(PrintWriter out, RunStats st) {
     long frames = Math.max(1, st.frames.sum());
-    String[] names = {"fetch", "demux", "decode", "convert", "process", "write", "open"};
-    long[] nanos = {st.fetchNanos.sum(), st.demuxNanos.sum(), st.decodeNanos.sum(), st.outputNanos.sum(), 0,
-        st.writeNanos.sum(), st.openNanos.sum()};
+    String[] names = {"fetch", "demux", "decode", "convert", "encode", "write", "open"};
+    long[] nanos = {st.fetchNanos.sum(), st.demuxNanos.sum(), st.decodeNanos.sum(), st.outputNanos.sum(),
+        st.encodeNanos.sum(), st.writeNanos.sum(), st.openNanos.sum()};
     long all = Arrays.stream(nanos).sum();
-    out.println("\nprofile (summed over all workers; convert = packing/hashing frames for output):");
+    out.println("\nprofile (summed over all workers; convert = converting/packing frames, encode = image files "
+        + "for the dataset):");
     out.printf("  %-8s %10s %7s %12s%n", "stage", "seconds", "share", "us/frame");
     for (int i = 0; i < names.length; i++) {
       out.printf(Locale.ROOT, "  %-8s %10.2f %6.1f%% %12.1f%n", names[i], nanos[i] / 1e9,

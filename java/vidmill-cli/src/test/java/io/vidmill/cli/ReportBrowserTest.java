@@ -123,15 +123,24 @@ class ReportBrowserTest {
     byCodec.forEach((codec, n) -> assertEquals((long) n,
         number("return +document.querySelector('[data-hist=codec] [data-label=\"" + codec + "\"]').dataset.count"), codec));
     assertEquals(6, number("return document.querySelectorAll('#stages tr[data-stage]').length"), "5 stages and the total");
-    assertThat(browser.js("return document.querySelector('#contact-sheet .empty').textContent")).asString()
-        .startsWith("No thumbnails in this report");
+    // the run's own contact sheet: vidmill's thumbnails of every decoded clip, decoded by the browser
+    long ok = byStatus.get("ok");
+    assertEquals(ok, number("return document.querySelectorAll('#contact-sheet figure').length"));
+    browser.js("document.querySelectorAll('#contact-sheet img').forEach(function (i) { i.loading = 'eager'; })");
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    long decoded = 0;
+    while (decoded < ok && System.nanoTime() < deadline) {
+      decoded = number("return Array.from(document.querySelectorAll('#contact-sheet img')).filter(function (i) {"
+          + " return i.complete && i.naturalWidth > 0 && i.naturalHeight === 108; }).length");
+    }
+    assertEquals(ok, decoded, "every thumbnail a JPEG the browser decodes, 108 pixels high");
 
     // the file named like markup is text, in the failures and nowhere as an element
     browser.js("document.querySelectorAll('#failures details').forEach(function (d) { d.open = true; })");
     assertThat(browser.js("return Array.from(document.querySelectorAll('#failures li .k')).map(function (e) {"
         + " return e.textContent; })")).asList().contains(SampleClips.EVIL_NAME);
     assertThat(browser.js("return typeof window.__pwned")).isEqualTo("undefined");
-    assertEquals(0, number("return document.querySelectorAll('main img').length"));
+    assertEquals(ok, number("return document.querySelectorAll('main img').length"), "the thumbnails, and no other image");
     // self-contained: nothing was fetched
     assertEquals(0, number("return performance.getEntriesByType('resource').length"));
 

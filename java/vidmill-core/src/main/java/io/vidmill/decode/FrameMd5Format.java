@@ -55,9 +55,14 @@ public final class FrameMd5Format {
     return lines;
   }
 
+  /** A stream pts as a line shows it (before the muxer's dts fix-ups): to compare other outputs' timestamps. */
+  public long outputPts(long pts) {
+    return pts == Long.MIN_VALUE ? Long.MIN_VALUE : toOutput(pts + offset);
+  }
+
   /** The line for the next frame; frames must come in output order. */
   public String line(Frame f) {
-    long pts = f.pts() == Long.MIN_VALUE ? Long.MIN_VALUE : toOutput(f.pts() + offset);
+    long pts = outputPts(f.pts());
     long dts = pts;
     if (lastDts != Long.MIN_VALUE && dts != Long.MIN_VALUE && dts < lastDts) {
       if (pts >= dts) pts = Math.max(pts, lastDts);

@@ -32,6 +32,7 @@ public final class Layouts {
   public static final int VM_STRUCT_CLIP_AGGREGATES = 9;
   public static final int VM_STRUCT_IMAGE = 10;
   public static final int VM_STRUCT_SAMPLING = 11;
+  public static final int VM_STRUCT_ENCODER_OPTIONS = 12;
 
   public static final int VM_NAME_SIZE = 48;
 
@@ -215,6 +216,12 @@ public final class Layouts {
       JAVA_INT.withName("reserved1"),
       MemoryLayout.sequenceLayout(4, ADDRESS).withName("planes"),
       MemoryLayout.sequenceLayout(4, JAVA_LONG).withName("strides")).withName("vm_image");
+
+  public static final StructLayout ENCODER_OPTIONS = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("codec"),
+      JAVA_INT.withName("quality"),
+      JAVA_INT.withName("reserved0")).withName("vm_encoder_options");
 
   /** Byte offset of a named field: resolved once into a constant by callers. */
   public static long offset(StructLayout layout, String field) {

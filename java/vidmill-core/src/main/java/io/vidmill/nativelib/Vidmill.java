@@ -255,6 +255,58 @@ public final class Vidmill {
     }
   }
 
+  private static final class vm_encoder_open_h {
+    static final MethodHandle H = bind("vm_encoder_open", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  }
+
+  /** @param encoderOut a pointer-sized segment that receives the vm_encoder* */
+  public static int vm_encoder_open(MemorySegment options, MemorySegment encoderOut) {
+    try {
+      return (int) vm_encoder_open_h.H.invokeExact(options, encoderOut);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_encoder_close_h {
+    static final MethodHandle H = bind("vm_encoder_close", FunctionDescriptor.ofVoid(ADDRESS));
+  }
+
+  public static void vm_encoder_close(MemorySegment encoder) {
+    try {
+      vm_encoder_close_h.H.invokeExact(encoder);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_encoder_last_error_h {
+    static final MethodHandle H = bind("vm_encoder_last_error", FunctionDescriptor.of(ADDRESS, ADDRESS));
+  }
+
+  public static String vm_encoder_last_error(MemorySegment encoder) {
+    try {
+      return string((MemorySegment) vm_encoder_last_error_h.H.invokeExact(encoder));
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_encoder_encode_h {
+    static final MethodHandle H = bind("vm_encoder_encode", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+        JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+  }
+
+  public static int vm_encoder_encode(MemorySegment encoder, MemorySegment pixels, long stride, int width, int height,
+                                      int pixelFormat, MemorySegment out, long capacity, MemorySegment size) {
+    try {
+      return (int) vm_encoder_encode_h.H.invokeExact(encoder, pixels, stride, width, height, pixelFormat, out,
+          capacity, size);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
   private static final class vm_synth_write_h {
     static final MethodHandle H =
         bind("vm_synth_write", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));

@@ -26,6 +26,19 @@ public enum PixelFormat {
     return channels;
   }
 
+  /**
+   * The format of a converted frame from FFmpeg's name of it ({@link io.vidmill.decode.Frame#pixFmt()}:
+   * "rgb24", "bgr24", "gray"); NATIVE for any other (a frame as decoded).
+   */
+  public static PixelFormat ofFrame(String ffmpegName) {
+    return switch (ffmpegName) {
+      case "rgb24" -> RGB24;
+      case "bgr24" -> BGR24;
+      case "gray" -> GRAY8;
+      default -> NATIVE;
+    };
+  }
+
   /** "rgb24", "bgr24", "gray8" or "native", any case. */
   public static PixelFormat parse(String name) {
     try {

@@ -1,6 +1,5 @@
 package io.vidmill.pipeline;
 
-import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.isolate.WorkerChannel;
 import java.io.IOException;
@@ -31,13 +30,14 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
   @Override
   void close();
 
-  /** In this JVM, with this thread's frame batch. */
+  /** In this JVM, with this thread's frame batch and encoder. */
   final class InProcess implements ClipDecoder {
     private final OpenOptions decode;
-    private final FrameBatch batch = FrameBatch.allocate(32);
+    private final ClipTask.Worker worker;
 
-    InProcess(OpenOptions decode) {
+    InProcess(OpenOptions decode, ClipSpec spec, Path spoolDir) {
       this.decode = decode;
+      this.worker = new ClipTask.Worker(spec, spoolDir);
     }
 
     @Override
@@ -51,12 +51,12 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
 
     @Override
     public ClipResult decode(ClipTask.Work w, int threads) {
-      return ClipTask.decode(w, batch, decode, threads);
+      return ClipTask.decode(w, worker, decode, threads);
     }
 
     @Override
     public void close() {
-      batch.close();
+      worker.close();
     }
   }
 
@@ -70,11 +70,16 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
     static final long GRACE_NANOS = 5_000_000_000L;
 
     private final OpenOptions decode;
+    private final ClipSpec spec;
+    private final Path spoolDir;
     private final WorkerChannel channel;
     private final RunStats stats;
 
-    Isolated(OpenOptions decode, long memoryLimit, Path crashDir, RunStats stats) {
+    /** @param spoolDir where the process spools the clips' tar members for this process's sink */
+    Isolated(OpenOptions decode, ClipSpec spec, Path spoolDir, long memoryLimit, Path crashDir, RunStats stats) {
       this.decode = decode;
+      this.spec = spec;
+      this.spoolDir = spoolDir;
       this.channel = new WorkerChannel(memoryLimit, crashDir);
       this.stats = stats;
     }
@@ -99,7 +104,7 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
       String path = data == null ? ((io.vidmill.decode.Source.File) source).path().toString() : null;
       int crashes = 0;
       while (true) {
-        byte[] job = IsolatedClips.job(w, decode, threads);
+        byte[] job = IsolatedClips.job(w, decode, spec, spoolDir, threads);
         try {
           return IsolatedClips.result(channel.call(data, path, job, w.deadlineNanos() + GRACE_NANOS));
         } catch (WorkerChannel.WorkerFailed e) {

@@ -1,27 +1,48 @@
 package io.vidmill.pipeline;
 
 import io.vidmill.ClipException;
+import io.vidmill.dataset.ClipFrames;
+import io.vidmill.dataset.ClipJson;
+import io.vidmill.dataset.FrameFormat;
+import io.vidmill.dataset.FrameRecord;
+import io.vidmill.dataset.SampleKey;
+import io.vidmill.dataset.SpoolWriter;
 import io.vidmill.decode.Clip;
 import io.vidmill.decode.ClipInfo;
 import io.vidmill.decode.ClipStats;
 import io.vidmill.decode.DecodeResult;
+import io.vidmill.decode.Frame;
 import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.OpenOptions;
+import io.vidmill.decode.Rational;
 import io.vidmill.decode.Source;
 import io.vidmill.decode.Status;
+import io.vidmill.decode.Want;
 import io.vidmill.fetch.FetchException;
 import io.vidmill.fetch.Fetched;
 import io.vidmill.fetch.Fetcher;
 import io.vidmill.manifest.ClipRef;
+import io.vidmill.ops.ClipAggregates;
+import io.vidmill.ops.ImageEncoder;
+import io.vidmill.ops.Output;
+import io.vidmill.ops.PixelFormat;
+import io.vidmill.ops.Resize;
 import io.vidmill.shard.ClipHash;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
  * What happens to one clip between the manifest and the sink, the same in {@link Run} and
- * {@link Engine}: fetched (with retries for I/O errors), then decoded into a {@link ClipResult}.
+ * {@link Engine}: fetched (with retries for I/O errors), then decoded into a {@link ClipResult}
+ * with what the run's {@link ClipSpec} asks for: the selected frames converted, their
+ * statistics, their files spooled for the shards, a record each.
  */
 final class ClipTask {
   private ClipTask() {}
@@ -71,23 +92,89 @@ final class ClipTask {
     return new Work(ref, hash, null, new FetchException(Status.IO, "interrupted", false, e), nanos, attempts, deadline);
   }
 
-  /** Decodes the fetched clip with {@code threads} decoder threads, within what is left of its time limit. */
-  static ClipResult decode(Work w, FrameBatch batch, OpenOptions decode, int threads) {
-    return decode(w, w.fetched() == null ? null : w.fetched().source(), batch, decode, threads);
+  /**
+   * What one decode thread keeps from clip to clip: its frame batch (asking for what the spec
+   * needs), and its image encoder. Confined to that thread.
+   */
+  static final class Worker implements AutoCloseable {
+    final ClipSpec spec;
+    final FrameBatch batch;
+    final Path spoolDir;
+    private FrameBatch single;      // a first frame alone (npy whose size follows the picture)
+    private ImageEncoder encoder;
+
+    /** @param spoolDir where clips' tar members wait for the sink; needed when frames are written */
+    Worker(ClipSpec spec, Path spoolDir) {
+      if (spec.frames() != FrameFormat.NONE && spoolDir == null)
+        throw new IllegalArgumentException("frames are written: a spool folder is needed");
+      this.spec = spec;
+      this.spoolDir = spoolDir;
+      this.batch = FrameBatch.allocate(32, wants(spec));
+    }
+
+    private static Want[] wants(ClipSpec spec) {
+      List<Want> w = new ArrayList<>();
+      if (spec.converts()) w.add(Want.PIXELS); // converting means rendering the picture somewhere
+      if (spec.stats()) w.add(Want.STATS);
+      return w.toArray(Want[]::new);
+    }
+
+    FrameBatch single() {
+      if (single == null) single = FrameBatch.allocate(1, wants(spec));
+      return single;
+    }
+
+    ImageEncoder encoder() {
+      if (encoder == null) {
+        encoder = ImageEncoder.open(spec.frames() == FrameFormat.PNG ? ImageEncoder.Codec.PNG : ImageEncoder.Codec.JPEG,
+            spec.quality());
+      }
+      return encoder;
+    }
+
+    @Override
+    public void close() {
+      batch.close();
+      if (single != null) single.close();
+      if (encoder != null) encoder.close();
+    }
+  }
+
+  /**
+   * Decodes the fetched clip with {@code threads} decoder threads, within what is left of its
+   * time limit, making what the worker's spec asks for.
+   *
+   * @throws UncheckedIOException when the dataset's files cannot be written (a full disk):
+   *     the run's problem, not the clip's
+   */
+  static ClipResult decode(Work w, Worker k, OpenOptions decode, int threads) {
+    return decode(w, w.fetched() == null ? null : w.fetched().source(), k, decode, threads);
   }
 
   /** The same with the bytes from {@code source} (a decoding process has them in its shared mapping). */
-  static ClipResult decode(Work w, Source source, FrameBatch batch, OpenOptions decode, int threads) {
+  static ClipResult decode(Work w, Source source, Worker k, OpenOptions decode, int threads) {
     ClipResult early = early(w, threads);
     if (early != null) return early;
     long start = System.nanoTime();
     long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start);
+    ClipSpec spec = k.spec;
     OpenOptions options = decode.withTimeout(Duration.ofMillis(left)).withThreads(threads);
-    try (Clip clip = Clip.open(source, options)) {
-      DecodeResult d = clip.decodeAll(batch, f -> {});
-      return result(w, d.status(), d.message(), clip.info(), d.stats(), d.frames(), System.nanoTime() - start, threads);
+    try (Clip clip = Clip.open(source, options, spec.sampling())) {
+      if (spec.converts()) clip.setOutput(spec.output());
+      if (!spec.keepsFrames()) {
+        DecodeResult d = clip.decodeAll(k.batch, f -> {});
+        return result(w, d.status(), d.message(), clip.info(), d.stats(), System.nanoTime() - start, threads, 0,
+            spec.stats() ? clip.aggregates() : null, null);
+      }
+      return keep(w, clip, k, start, threads);
     } catch (ClipException e) {
       return result(w, e.status(), e.detail(), e.info(), null, 0, System.nanoTime() - start, threads);
+    } catch (IllegalArgumentException e) {
+      // the library refused the sampling or the output for this clip
+      return result(w, Status.INVALID_ARGUMENT, e.getMessage(), ClipInfo.UNKNOWN, null, 0,
+          System.nanoTime() - start, threads);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the frames of " + w.ref().key() + ": " + e.getMessage(), e);
     }
   }
 
@@ -105,7 +192,87 @@ final class ClipTask {
     return null;
   }
 
-  /** The row of a clip; {@code threads} stands in where the decoder never reported its own. */
+  /** Decodes a clip whose frames are kept: encoded into its spool, and a record each. */
+  private static ClipResult keep(Work w, Clip clip, Worker k, long start, int threads) throws IOException {
+    ClipSpec spec = k.spec;
+    String sampleKey = SampleKey.of(w.ref().key(), w.hash());
+    ClipInfo first = clip.info();
+    Rational tb = first.timeBase();
+    long startPts = tb.known() && first.containerStartMicros() != Long.MIN_VALUE
+        ? Math.round(first.containerStartMicros() * (double) tb.den() / (1e6 * tb.num())) : 0;
+    List<FrameRecord> records = new ArrayList<>();
+    long encodeNanos = 0;
+    try (SpoolWriter spool = spec.frames() == FrameFormat.NONE ? null
+        : new SpoolWriter(k.spoolDir.resolve(sampleKey + ".tmp"), sampleKey, spec.frames(), Instant.now())) {
+      // an array needs one size per clip: where the output's size follows the picture, the
+      // first frame's size is pinned for the rest (the same pixels while the picture keeps its
+      // size; a stream that changes size mid-way is resized to it)
+      boolean pin = spec.frames() == FrameFormat.NPY && !fixedSize(spec.output());
+      FrameBatch b = pin ? k.single() : k.batch;
+      Status s;
+      do {
+        s = clip.next(b);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < b.count(); i++) {
+          Frame f = b.frame(i);
+          FrameRecord r = new FrameRecord(records.size(), f.pts(),
+              f.pts() == Long.MIN_VALUE || !tb.known() ? Double.NaN : (f.pts() - startPts) * tb.toDouble(),
+              f.keyFrame(), f.width(), f.height(), null, f.stats());
+          if (spool != null) {
+            r = spool.add(r, spec.frames() == FrameFormat.NPY ? f.pixels() : k.encoder().encode(f));
+          }
+          records.add(r);
+        }
+        encodeNanos += System.nanoTime() - t0;
+        if (pin && b.count() > 0) {
+          Frame f = b.frame(0);
+          clip.setOutput(spec.output().withSize(f.width(), f.height(), Resize.FILL));
+          b = k.batch;
+          pin = false;
+        }
+      } while (s == Status.OK);
+      ClipStats stats = clip.stats();
+      ClipAggregates aggregates = spec.stats() ? clip.aggregates() : null;
+      ClipInfo info = clip.info();
+      String message = s.isError() ? clip.errorMessage() : "";
+      ClipFrames frames = null;
+      if (s == Status.EOF) { // a failed clip gives the dataset nothing: its row says why
+        long t0 = System.nanoTime();
+        if (spool != null) {
+          byte[] json = ClipJson.clip(w.ref().key(), w.ref().uri(), sampleKey, w.ref().columns(), info,
+              spec.toJson(), records, aggregates);
+          frames = spool.finish(json, emptyShape(spec.output()));
+        } else {
+          frames = ClipFrames.recordsOnly(sampleKey, records);
+        }
+        encodeNanos += System.nanoTime() - t0;
+      }
+      return result(w, s, message, info, stats, System.nanoTime() - start, threads, encodeNanos, aggregates, frames);
+    }
+  }
+
+  /** Modes whose output is exactly the box, whatever the picture. */
+  private static boolean fixedSize(Output o) {
+    return o.resize() == Resize.FILL || o.resize() == Resize.CENTER_CROP || o.resize() == Resize.PAD;
+  }
+
+  /** The shape of an array of no frames: the box where the size is fixed, else zeros. */
+  private static int[] emptyShape(Output o) {
+    int h = fixedSize(o) ? o.height() : 0;
+    int wd = fixedSize(o) ? o.width() : 0;
+    return o.format() == PixelFormat.GRAY8 ? new int[] {h, wd} : new int[] {h, wd, o.format().channels()};
+  }
+
+  /** The row of a decoded clip. */
+  static ClipResult result(Work w, Status status, String error, ClipInfo info, ClipStats s, long decodeStageNanos,
+                           int threads, long encodeNanos, ClipAggregates aggregates, ClipFrames frames) {
+    return new ClipResult(w.ref(), w.hash(), status, error, info, s.framesDecoded(), s.decodeErrors(), s.bytesRead(),
+        w.fetchNanos(), s.openNanos(), s.demuxNanos(), s.decodeNanos(), s.outputNanos(),
+        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s.threads(), Instant.now(), s.frames(), s,
+        encodeNanos, aggregates, frames);
+  }
+
+  /** The row of a clip that never reached a decoder; {@code threads} stands in for the decoder's own. */
   static ClipResult result(Work w, Status status, String error, ClipInfo info, ClipStats s, long frames,
                            long decodeStageNanos, int threads) {
     return new ClipResult(w.ref(), w.hash(), status, error, info, frames, s == null ? 0 : s.decodeErrors(),

@@ -1,7 +1,6 @@
 package io.vidmill.pipeline;
 
 import io.vidmill.decode.ClipInfo;
-import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
@@ -47,15 +46,32 @@ public final class Engine implements AutoCloseable {
    * @param clipTimeout wall-clock limit per clip, fetch and decode together
    * @param retries extra attempts after an I/O error (never after a decode error)
    * @param decode decoder options; the timeout is replaced by what is left of clipTimeout
+   * @param spec what to make of each clip (sampling, conversion, statistics; frames too)
+   * @param spoolDir where clips' tar members are written when the spec writes frames: each
+   *     result's {@link io.vidmill.dataset.ClipFrames#spool()}, the caller's to take (and
+   *     {@link io.vidmill.dataset.ClipFrames#discard()}); null otherwise
    */
   public record Options(int workers, int fetchConcurrency, long maxBytesInFlight, Duration clipTimeout,
-                        int retries, OpenOptions decode) {
+                        int retries, OpenOptions decode, ClipSpec spec, java.nio.file.Path spoolDir) {
     public Options {
       if (workers < 1 || fetchConcurrency < 1) throw new IllegalArgumentException("workers and fetch concurrency must be >= 1");
       if (maxBytesInFlight < 1) throw new IllegalArgumentException("max bytes in flight must be >= 1");
       if (retries < 0) throw new IllegalArgumentException("retries must be >= 0");
       Objects.requireNonNull(clipTimeout, "clipTimeout");
       Objects.requireNonNull(decode, "decode");
+      Objects.requireNonNull(spec, "spec");
+      if (spec.frames() != io.vidmill.dataset.FrameFormat.NONE && spoolDir == null)
+        throw new IllegalArgumentException("a spec that writes frames needs a spool folder");
+    }
+
+    /** Every frame decoded, nothing kept but the results. */
+    public Options(int workers, int fetchConcurrency, long maxBytesInFlight, Duration clipTimeout, int retries,
+                   OpenOptions decode) {
+      this(workers, fetchConcurrency, maxBytesInFlight, clipTimeout, retries, decode, ClipSpec.DEFAULT, null);
+    }
+
+    public Options withSpec(ClipSpec s, java.nio.file.Path spool) {
+      return new Options(workers, fetchConcurrency, maxBytesInFlight, clipTimeout, retries, decode, s, spool);
     }
 
     /** vidmill run's defaults for {@code workers} decode threads: one decoder thread per clip. */
@@ -258,7 +274,7 @@ public final class Engine implements AutoCloseable {
         fatal.compareAndSet(null, e);
         return;
       }
-      try (FrameBatch batch = FrameBatch.allocate(32)) {
+      try (ClipTask.Worker worker = new ClipTask.Worker(o.spec(), o.spoolDir())) {
         while (true) {
           ClipTask.Work w = decodeQueue.take();
           if (w == END) return;
@@ -269,7 +285,9 @@ public final class Engine implements AutoCloseable {
             // so FFmpeg's frame threads may use it (same frames; the tail finishes sooner)
             int threads = o.decode().threads() == 1 && parallelism > 1 && last ? Math.min(parallelism, 8)
                 : o.decode().threads();
-            r = cancelled ? null : ClipTask.decode(w, batch, o.decode(), threads);
+            r = cancelled ? null : ClipTask.decode(w, worker, o.decode(), threads);
+          } catch (java.io.UncheckedIOException e) {
+            throw e; // the frames cannot be written: this stream cannot go on
           } catch (RuntimeException | Error e) {
             // a bug, not the clip's fault: recorded against the clip, and the others go on
             r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);

@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vidmill.decode.ClipInfo;
-import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Source;
 import io.vidmill.decode.Status;
@@ -51,10 +50,22 @@ public final class IsolatedClips {
             public Instant deserialize(JsonParser p, DeserializationContext c) throws IOException {
               return Instant.parse(p.getValueAsString());
             }
+          })
+          .addSerializer(Duration.class, new JsonSerializer<>() {
+            @Override
+            public void serialize(Duration v, JsonGenerator g, SerializerProvider p) throws IOException {
+              g.writeString(v.toString());
+            }
+          })
+          .addDeserializer(Duration.class, new JsonDeserializer<>() {
+            @Override
+            public Duration deserialize(JsonParser p, DeserializationContext c) throws IOException {
+              return Duration.parse(p.getValueAsString());
+            }
           }));
 
   /** The job for {@code w}: what the child needs to decode it as this process would. */
-  static byte[] job(ClipTask.Work w, OpenOptions decode, int threads) {
+  static byte[] job(ClipTask.Work w, OpenOptions decode, ClipSpec spec, Path spoolDir, int threads) {
     ObjectNode j = JSON.createObjectNode();
     j.put("key", w.ref().key());
     j.put("uri", w.ref().uri());
@@ -71,6 +82,8 @@ public final class IsolatedClips {
     j.put("full_probe", decode.fullProbe());
     j.put("open_decoder", decode.openDecoder());
     j.put("denied_codecs", decode.deniedCodecs());
+    j.set("spec", JSON.valueToTree(spec));
+    if (spoolDir != null) j.put("spool", spoolDir.toString());
     try {
       return JSON.writeValueAsBytes(j);
     } catch (IOException e) {
@@ -78,15 +91,32 @@ public final class IsolatedClips {
     }
   }
 
+  /**
+   * The clip's result from the reply.
+   *
+   * @throws UncheckedIOException when the process could not write the clip's frames (a full
+   *     disk): the run's problem, as in this process
+   */
   static ClipResult result(byte[] reply) {
+    JsonNode r;
     try {
-      return JSON.readValue(reply, ClipResult.class);
+      r = JSON.readTree(reply);
+    } catch (IOException e) {
+      throw new UncheckedIOException("a decoding process sent a reply that does not parse", e);
+    }
+    if (r.has(FATAL_IO)) throw new UncheckedIOException(new IOException(r.get(FATAL_IO).asText()));
+    try {
+      return JSON.treeToValue(r, ClipResult.class);
     } catch (IOException e) {
       throw new UncheckedIOException("a decoding process sent a reply that does not parse", e);
     }
   }
 
-  private static FrameBatch batch; // a decoding process decodes one clip at a time
+  /** The reply's field for an I/O error of the run (OUT cannot be written), not of the clip. */
+  private static final String FATAL_IO = "fatal_io";
+
+  // a decoding process decodes one clip at a time, for one run: its spec and spool stay the same
+  private static ClipTask.Worker worker;
 
   /** The child's side: decodes the job's clip from {@code data} (or the file at {@code path}). */
   public static byte[] handle(byte[] job, MemorySegment data, String path) throws IOException {
@@ -102,10 +132,17 @@ public final class IsolatedClips {
         Duration.ZERO, j.path("full_probe").asBoolean(), j.path("open_decoder").asBoolean(),
         j.path("denied_codecs").asText());
     Source source = data != null ? Source.of(data, j.path("name").asText()) : Source.of(Path.of(path));
-    if (batch == null) batch = FrameBatch.allocate(32);
+    ClipSpec spec = JSON.treeToValue(j.path("spec"), ClipSpec.class);
+    Path spool = j.hasNonNull("spool") ? Path.of(j.path("spool").asText()) : null;
+    if (worker == null || !worker.spec.equals(spec) || !java.util.Objects.equals(worker.spoolDir, spool)) {
+      if (worker != null) worker.close();
+      worker = new ClipTask.Worker(spec, spool);
+    }
     ClipResult r;
     try {
-      r = ClipTask.decode(w, source, batch, decode, j.path("threads").asInt());
+      r = ClipTask.decode(w, source, worker, decode, j.path("threads").asInt());
+    } catch (UncheckedIOException e) {
+      return JSON.writeValueAsBytes(JSON.createObjectNode().put(FATAL_IO, String.valueOf(e.getMessage())));
     } catch (RuntimeException | Error e) {
       r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);
     }

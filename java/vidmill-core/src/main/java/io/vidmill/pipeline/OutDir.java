@@ -25,6 +25,9 @@ import java.util.stream.Stream;
  *   OUT/journal[-SHARD]               what is done (see Journal)
  *   OUT/summary[-SHARD].json          written when the run (shard) is complete
  *   OUT/timeline[-SHARD].jsonl        the run over time, one sample a second (see Timeline)
+ *   OUT/frames/frames-[SHARD-]NNNNNN.tar   with --frames: the dataset's tar shards (see ShardWriter)
+ *   OUT/frames/.spool[-SHARD]/        clips' tar members waiting for the sink (emptied at every start)
+ *   OUT/frames_table/part-[SHARD-]NNNNNN.parquet   with --frames-table: a row per selected frame
  * </pre>
  * SHARD is "00003-of-00016" for a sharded run and absent otherwise, so that all shards of a
  * multi-node run can share one OUT and its clips/ folder reads as one table.
@@ -39,7 +42,11 @@ final class OutDir {
   final Path journal;
   final Path summary;
   final Path timeline;
+  final Path frames;
+  final Path spool;
+  final Path framesTable;
   final String partPrefix;
+  final String shardPrefix;
 
   OutDir(Path root, Shard shard) {
     this.root = root.toAbsolutePath().normalize();
@@ -51,11 +58,20 @@ final class OutDir {
     summary = this.root.resolve("summary" + suffix + ".json");
     timeline = this.root.resolve("timeline" + suffix + ".jsonl");
     partPrefix = "part-" + (shard.count() == 1 ? "" : shard.fileLabel() + "-");
+    frames = this.root.resolve("frames");
+    spool = frames.resolve(".spool" + suffix);
+    framesTable = this.root.resolve("frames_table");
+    shardPrefix = "frames-" + (shard.count() == 1 ? "" : shard.fileLabel() + "-");
   }
 
-  /** What makes two invocations the same run. */
+  /**
+   * What makes two invocations the same run.
+   *
+   * @param outputs what the run makes of each clip ({@link ClipSpec#toJson()}); a run.json from
+   *     before dataset outputs has none, and means {@link ClipSpec#DEFAULT}
+   */
   record Identity(String input, String format, String pathColumn, List<String> extensions,
-                  List<String> passthrough, int shards) {
+                  List<String> passthrough, int shards, JsonNode outputs) {
     ObjectNode toJson() {
       ObjectNode o = JSON.createObjectNode();
       o.put("vidmill_run", 1);
@@ -67,6 +83,7 @@ final class OutDir {
       ArrayNode cols = o.putArray("passthrough_columns");
       passthrough.forEach(cols::add);
       o.put("shards", shards);
+      o.set("outputs", outputs);
       return o;
     }
 
@@ -77,13 +94,13 @@ final class OutDir {
       o.path("passthrough_columns").forEach(e -> cols.add(e.asText()));
       return new Identity(o.path("input").asText(), o.path("format").asText(),
           o.path("path_column").isNull() ? null : o.path("path_column").asText(null), ext, cols,
-          o.path("shards").asInt(1));
+          o.path("shards").asInt(1), o.has("outputs") ? o.get("outputs") : ClipSpec.DEFAULT.toJson());
     }
 
     /** Equal apart from the passthrough columns, which the first run of a shard decides. */
     boolean sameRunAs(Identity other) {
       return input.equals(other.input) && format.equals(other.format) && Objects.equals(pathColumn, other.pathColumn)
-          && extensions.equals(other.extensions) && shards == other.shards;
+          && extensions.equals(other.extensions) && shards == other.shards && outputs.equals(other.outputs);
     }
   }
 
@@ -95,8 +112,11 @@ final class OutDir {
     if (Files.isRegularFile(runJson)) {
       Identity existing = Identity.fromJson(JSON.readTree(runJson.toFile()));
       if (!existing.sameRunAs(wanted)) {
+        String outputs = existing.outputs().equals(wanted.outputs()) ? ""
+            : ", made with other outputs: " + existing.outputs();
         throw new IOException("--out " + root + " holds another run (input " + existing.input() + ", format "
-            + existing.format() + ", " + existing.shards() + " shard(s)); use another --out, or delete it first");
+            + existing.format() + ", " + existing.shards() + " shard(s)" + outputs
+            + "); use another --out, or delete it first");
       }
       return existing;
     }
@@ -131,10 +151,15 @@ final class OutDir {
 
   /** Result files of this shard that no commit names (a crash between write and commit). */
   List<Path> uncommittedParts(List<String> committed) throws IOException {
+    return uncommittedParts(clips, committed);
+  }
+
+  /** Part files of this shard in {@code folder} (clips/ or frames_table/) that no commit names. */
+  List<Path> uncommittedParts(Path folder, List<String> committed) throws IOException {
     List<Path> stale = new ArrayList<>();
-    if (!Files.isDirectory(clips)) return stale;
+    if (!Files.isDirectory(folder)) return stale;
     java.util.Set<String> names = new java.util.HashSet<>(committed);
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(clips)) {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(folder)) {
       for (Path p : ds) {
         String name = p.getFileName().toString();
         if (!name.startsWith(partPrefix)) continue;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vidmill.decode.ClipInfo;
-import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
 import io.vidmill.fetch.Fetcher;
@@ -14,6 +13,7 @@ import io.vidmill.manifest.ClipRef;
 import io.vidmill.manifest.Manifest;
 import io.vidmill.shard.ClipHash;
 import io.vidmill.sink.ResultSink;
+import io.vidmill.sink.ShardWriter;
 import io.vidmill.tune.ResourceLimits;
 import io.vidmill.tune.Tuner;
 import java.io.IOException;
@@ -59,6 +59,8 @@ import java.util.function.Supplier;
 public final class Run {
   private static final ClipTask.Work END = ClipTask.END;
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A frames table's rows wait in DuckDB's memory until a commit: this many at most (about 100 MB). */
+  private static final long MAX_PENDING_FRAME_ROWS = 1_000_000;
 
   private static final ClipResult SINK_END = new ClipResult(new ClipRef("", "", null), null, Status.OK, "",
       ClipInfo.UNKNOWN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, Instant.EPOCH);
@@ -99,6 +101,8 @@ public final class Run {
   private volatile BlockingQueue<?> decodeQueueNow;
   private volatile BlockingQueue<?> sinkQueueNow;
   private volatile Fetcher fetcherNow;
+  // where clips' tar members wait for the sink; null when no frames are written
+  private volatile Path spoolDir;
 
   public Run(RunOptions options, PrintWriter out, InputStream stdin) {
     this(options, out, stdin, ResourceLimits.detect());
@@ -172,7 +176,7 @@ public final class Run {
     String inputId = o.input().equals("-") ? "-" : Path.of(o.input()).toAbsolutePath().normalize().toString();
     List<String> extensions = o.extensions().stream().sorted().toList();
     OutDir.Identity wanted = new OutDir.Identity(inputId, o.format().name(), o.pathColumn(), extensions, List.of(),
-        o.shard().count());
+        o.shard().count(), o.spec().toJson());
     OutDir.Identity existing = dir.claim(wanted);
     Files.createDirectories(dir.root);
     // where a decoding process that dies leaves the JVM's report of it (removed again when empty)
@@ -197,9 +201,13 @@ public final class Run {
             ? (existing != null ? existing.passthrough() : List.of())
             : List.copyOf(first.columns().keySet());
         OutDir.Identity identity = dir.record(new OutDir.Identity(inputId, o.format().name(), o.pathColumn(),
-            extensions, passthrough, o.shard().count()));
+            extensions, passthrough, o.shard().count(), o.spec().toJson()));
         describeStart(dir, state);
-        try (ResultSink sink = new ResultSink(dir.clips, dir.failures, dir.partPrefix, journal, identity.passthrough());
+        boolean writesFrames = o.spec().frames() != io.vidmill.dataset.FrameFormat.NONE;
+        spoolDir = writesFrames ? dir.spool : null;
+        try (ResultSink sink = new ResultSink(dir.clips, dir.failures, dir.partPrefix, journal, identity.passthrough(),
+                 o.spec().frameTable() ? dir.framesTable : null,
+                 writesFrames ? ShardWriter.recover(dir.frames, dir.shardPrefix, o.shardBytes(), state) : null);
              Fetcher fetcher = new Fetcher(new ByteBudget(tuner.settings().bytesInFlight()), o.clipTimeout())) {
           AtomicLong total = new AtomicLong(-1);
           startCounting(total);
@@ -214,7 +222,8 @@ public final class Run {
           }
           if (fatal.get() != null) throw new IOException("the run stopped: " + fatal.get().getMessage(), fatal.get());
           // a run done in one attempt knows its totals; after a resume, the output files do
-          ObjectNode summary = summaryJson(dir, resumed ? sink.totals() : null);
+          ObjectNode summary = summaryJson(dir, resumed ? sink.totals() : null, sink);
+          if (spoolDir != null) deleteTree(spoolDir);
           journal.finish(JSON.writeValueAsString(summary));
           Journal.writeAtomically(dir.summary, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
           stats.writeNanos.add(sink.writeNanos());
@@ -224,9 +233,15 @@ public final class Run {
     }
   }
 
-  /** Undo what a killed attempt left half-done: parts no commit names, failure lines after the last commit. */
+  /**
+   * Undo what a killed attempt left half-done: parts no commit names, failure lines after the
+   * last commit, clips' frames that never reached a shard (the shards themselves are put right
+   * by {@link ShardWriter#recover}).
+   */
   private void recover(OutDir dir, Journal.State state) throws IOException {
     for (Path p : dir.uncommittedParts(state.parts())) Files.deleteIfExists(p);
+    for (Path p : dir.uncommittedParts(dir.framesTable, state.frameTableParts())) Files.deleteIfExists(p);
+    deleteTree(dir.spool);
     if (Files.exists(dir.failures)) {
       try (FileChannel ch = FileChannel.open(dir.failures, StandardOpenOption.WRITE)) {
         if (ch.size() > state.failuresLength()) {
@@ -237,12 +252,21 @@ public final class Run {
     }
   }
 
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) return;
+    try (var files = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) files::iterator) Files.deleteIfExists(p);
+    }
+    Files.deleteIfExists(dir);
+  }
+
   private void describeStart(OutDir dir, Journal.State state) {
     StringBuilder b = new StringBuilder();
     Tuner.Change start = tuner.history().getFirst();
     b.append(String.format(Locale.ROOT, "vidmill run: %s -> %s, shard %s (%s)%ntuning: %s%s (%s)",
         o.input(), dir.root, o.shard().label(), o.shard().source(),
         tuner.allFixed() ? "fixed, " : "auto, starting with ", start.settings().describe(), start.reason()));
+    if (!o.spec().equals(ClipSpec.DEFAULT)) b.append(System.lineSeparator()).append("making: ").append(describe(o.spec(), dir));
     if (state.done().size() > 0) {
       b.append(String.format(Locale.ROOT, "%nresuming: %,d clips already done in %d parts", state.done().size(),
           state.parts().size()));
@@ -250,6 +274,29 @@ public final class Run {
     }
     out.println(b);
     out.flush();
+  }
+
+  /** "sample fps=1; 224x224 rgb24 (center_crop, bilinear); statistics; jpeg (quality 95) in OUT/frames, ..." */
+  private String describe(ClipSpec spec, OutDir dir) {
+    List<String> parts = new ArrayList<>();
+    if (!spec.sampling().selectsEverything()) parts.add("sample " + spec.sampling());
+    if (spec.converts()) {
+      io.vidmill.ops.Output out = spec.output();
+      String size = switch (out.resize()) {
+        case NONE -> "decoded size";
+        case SHORT_SIDE -> "short side " + out.width();
+        default -> out.width() + "x" + out.height();
+      };
+      parts.add(size + " " + out.format().name().toLowerCase(Locale.ROOT) + " (" + out.resize().name().toLowerCase(Locale.ROOT)
+          + ", " + out.filter().name().toLowerCase(Locale.ROOT) + (out.applyOrientation() ? "" : ", not turned") + ")");
+    }
+    if (spec.stats()) parts.add("statistics");
+    if (spec.frames() != io.vidmill.dataset.FrameFormat.NONE) {
+      parts.add(spec.frames() + (spec.frames() == io.vidmill.dataset.FrameFormat.JPEG ? " (quality " + spec.quality() + ")" : "")
+          + " in " + dir.frames + ", shards of " + (o.shardBytes() >> 20) + " MiB");
+    }
+    if (spec.frameTable()) parts.add("frames table in " + dir.framesTable);
+    return String.join("; ", parts);
   }
 
   private void startCounting(AtomicLong total) {
@@ -412,12 +459,20 @@ public final class Run {
         } catch (ClipDecoder.Unavailable e) {
           fatal.compareAndSet(null, e); // no decoding process can decode here
           r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e.getMessage()), ClipInfo.UNKNOWN, null, 0, 0, 0);
+        } catch (java.io.UncheckedIOException e) {
+          // OUT cannot take the frames (a full disk): the run stops, resumable
+          fatal.compareAndSet(null, e.getCause());
+          r = null;
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
           r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);
         } finally {
           stats.decoding.decrementAndGet();
           if (w.fetched() != null) w.fetched().close();
+        }
+        if (r == null) {
+          drain(in, results);
+          return;
         }
         busyNanos.add(System.nanoTime() - start);
         pixels.add(r.framesDecoded() * Math.max(1L, (long) r.info().width() * r.info().height()));
@@ -438,9 +493,9 @@ public final class Run {
   }
 
   private ClipDecoder newDecoder() {
-    if (!o.isolation().processes()) return new ClipDecoder.InProcess(o.decode());
+    if (!o.isolation().processes()) return new ClipDecoder.InProcess(o.decode(), o.spec(), spoolDir);
     long limit = o.isolation().memoryLimitFor(memoryProbe.memoryBytes(), tuner.settings().workers());
-    return new ClipDecoder.Isolated(o.decode(), limit, crashDir, stats);
+    return new ClipDecoder.Isolated(o.decode(), o.spec(), spoolDir, limit, crashDir, stats);
   }
 
   /** After a fatal error: release what arrives until the end, recording nothing. */
@@ -465,7 +520,8 @@ public final class Run {
         if (fatal.get() != null) continue; // keep draining so that the workers can finish
         try {
           if (r != null) sink.add(r);
-          if (sink.pending() >= o.partRows() || System.nanoTime() - lastCommit >= interval) {
+          if (sink.pending() >= o.partRows() || sink.pendingFrameRows() >= MAX_PENDING_FRAME_ROWS
+              || System.nanoTime() - lastCommit >= interval) {
             sink.commit();
             lastCommit = System.nanoTime();
           }
@@ -473,7 +529,7 @@ public final class Run {
           fatal.compareAndSet(null, e);
         }
       }
-      if (fatal.get() == null) sink.commit();
+      if (fatal.get() == null) sink.commit(true);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException | RuntimeException e) {
@@ -482,7 +538,7 @@ public final class Run {
   }
 
   /** The whole run's counts (all attempts, from the committed results) and this attempt's. */
-  private ObjectNode summaryJson(OutDir dir, ResultSink.Totals totals) {
+  private ObjectNode summaryJson(OutDir dir, ResultSink.Totals totals, ResultSink sink) {
     if (totals == null) totals = new ResultSink.Totals(stats.ok.sum(), stats.failed.sum(), stats.failuresByCode(),
         stats.frames.sum());
     ObjectNode s = JSON.createObjectNode();
@@ -493,6 +549,12 @@ public final class Run {
     s.put("frames", totals.frames());
     s.put("clips_this_attempt", stats.done());
     s.put("frames_this_attempt", stats.frames.sum());
+    s.put("frames_returned_this_attempt", stats.framesReturned.sum());
+    if (sink.shards() != null) {
+      s.put("frames_written_this_attempt", sink.framesWritten());
+      s.put("shards_finished_this_attempt", sink.shards().shardsFinished());
+      s.put("shard_bytes_this_attempt", sink.shards().bytesAppended());
+    }
     s.put("bytes_fetched", stats.bytes.sum());
     s.put("seconds", stats.seconds());
     s.put("already_done", stats.alreadyDone.sum());

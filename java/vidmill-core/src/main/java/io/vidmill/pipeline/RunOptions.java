@@ -21,31 +21,46 @@ import java.util.Set;
  *     thread count by the tuner's
  * @param commitInterval how often results are made durable (one Parquet part per commit)
  * @param partRows a commit happens at the latest after this many clips
+ * @param spec what to make of each clip: sampling, conversion, statistics, dataset outputs
+ * @param shardBytes with frames written, the size a tar shard is rolled at
  * @param isolation in this process, or in supervised decoding processes
  */
 public record RunOptions(String input, Manifest.Format format, String pathColumn, Set<String> extensions,
                          Path out, Shard shard, TuneOptions tuning,
                          Duration clipTimeout, int retries, OpenOptions decode, Duration commitInterval,
                          int partRows, Progress.Mode progress, Duration logInterval, boolean profile,
-                         Isolation isolation) {
-  /** Decoding in this process (library use and tests; the CLI chooses decoding processes). */
+                         ClipSpec spec, long shardBytes, Isolation isolation) {
+  /** 1 GiB: WebDataset's readers like shards of hundreds of MB to a few GB. */
+  public static final long DEFAULT_SHARD_BYTES = 1L << 30;
+
+  public RunOptions {
+    java.util.Objects.requireNonNull(isolation, "isolation");
+    java.util.Objects.requireNonNull(tuning, "tuning");
+    java.util.Objects.requireNonNull(spec, "spec");
+    if (retries < 0) throw new IllegalArgumentException("retries must be >= 0");
+    if (partRows < 1) throw new IllegalArgumentException("part rows must be >= 1");
+    if (shardBytes < 1) throw new IllegalArgumentException("shard size must be > 0");
+  }
+
+  /**
+   * A plain run: every frame decoded, nothing kept but the results, decoding in this process
+   * (library use and tests; the CLI chooses decoding processes).
+   */
   public RunOptions(String input, Manifest.Format format, String pathColumn, Set<String> extensions, Path out,
                     Shard shard, TuneOptions tuning, Duration clipTimeout, int retries, OpenOptions decode,
                     Duration commitInterval, int partRows, Progress.Mode progress, Duration logInterval,
                     boolean profile) {
     this(input, format, pathColumn, extensions, out, shard, tuning, clipTimeout, retries, decode, commitInterval,
-        partRows, progress, logInterval, profile, Isolation.NONE);
+        partRows, progress, logInterval, profile, ClipSpec.DEFAULT, DEFAULT_SHARD_BYTES, Isolation.NONE);
+  }
+
+  public RunOptions withSpec(ClipSpec s, long shardSize) {
+    return new RunOptions(input, format, pathColumn, extensions, out, shard, tuning, clipTimeout, retries, decode,
+        commitInterval, partRows, progress, logInterval, profile, s, shardSize, isolation);
   }
 
   public RunOptions withIsolation(Isolation i) {
     return new RunOptions(input, format, pathColumn, extensions, out, shard, tuning, clipTimeout, retries, decode,
-        commitInterval, partRows, progress, logInterval, profile, i);
-  }
-
-  public RunOptions {
-    java.util.Objects.requireNonNull(isolation, "isolation");
-    java.util.Objects.requireNonNull(tuning, "tuning");
-    if (retries < 0) throw new IllegalArgumentException("retries must be >= 0");
-    if (partRows < 1) throw new IllegalArgumentException("part rows must be >= 1");
+        commitInterval, partRows, progress, logInterval, profile, spec, shardBytes, i);
   }
 }

@@ -19,7 +19,8 @@ public final class RunStats {
   public final LongAdder duplicates = new LongAdder();    // the same key again in this run
   public final LongAdder ok = new LongAdder();
   public final LongAdder failed = new LongAdder();
-  public final LongAdder frames = new LongAdder();
+  public final LongAdder frames = new LongAdder();          // decoded
+  public final LongAdder framesReturned = new LongAdder();  // selected by the sampling
   public final LongAdder bytes = new LongAdder();          // fetched
   public final LongAdder retries = new LongAdder();
   public final LongAdder workerDeaths = new LongAdder();  // decoding processes that died or were killed
@@ -29,6 +30,7 @@ public final class RunStats {
   public final LongAdder decodeNanos = new LongAdder();
   public final LongAdder outputNanos = new LongAdder();
   public final LongAdder writeNanos = new LongAdder();
+  public final LongAdder encodeNanos = new LongAdder();     // frames encoded and spooled for the dataset
   public final AtomicInteger fetching = new AtomicInteger();  // clips being fetched (or waiting for the decode queue)
   public final AtomicInteger decoding = new AtomicInteger();  // clips in the decoders' hands
   private final ConcurrentHashMap<Status, LongAdder> failures = new ConcurrentHashMap<>();
@@ -43,6 +45,8 @@ public final class RunStats {
     if (r.ok()) ok.increment(); else failed.increment();
     if (!r.ok()) failures.computeIfAbsent(r.status(), s -> new LongAdder()).increment();
     frames.add(r.framesDecoded());
+    framesReturned.add(r.framesReturned());
+    encodeNanos.add(r.encodeNanos());
     fetchNanos.add(r.fetchNanos());
     openNanos.add(r.openNanos());
     demuxNanos.add(r.demuxNanos());

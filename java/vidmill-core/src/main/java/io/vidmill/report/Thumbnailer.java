@@ -24,12 +24,14 @@ public interface Thumbnailer {
   Optional<byte[]> jpeg(String key, String uri, int maxWidth) throws Exception;
 
   /**
-   * The thumbnailer {@code vidmill run} and {@code vidmill report} use.
-   *
-   * <p>Seam: the frame operations (decode one frame, convert, resize, encode JPEG) plug in here;
-   * until then the contact sheet says that it has no pictures.
+   * The thumbnailer {@code vidmill run} and {@code vidmill report} use: the clip's middle
+   * frame, decoded, resized and encoded by vidmill itself (no pictures where libvidmill did not
+   * load).
    */
   static Thumbnailer standard() {
-    return NONE;
+    return STANDARD;
   }
+
+  /** See {@link #standard()}. */
+  Thumbnailer STANDARD = new FrameThumbnailer();
 }

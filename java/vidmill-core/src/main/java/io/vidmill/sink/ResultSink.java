@@ -2,8 +2,13 @@ package io.vidmill.sink;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vidmill.dataset.ClipFrames;
+import io.vidmill.dataset.FrameRecord;
 import io.vidmill.decode.ClipInfo;
+import io.vidmill.decode.ClipStats;
 import io.vidmill.journal.Journal;
+import io.vidmill.ops.ClipAggregates;
+import io.vidmill.ops.FrameStats;
 import io.vidmill.pipeline.ClipResult;
 import io.vidmill.shard.ClipHash;
 import org.duckdb.DuckDBAppender;
@@ -37,7 +42,10 @@ import java.util.Set;
  * commit (ZSTD, DuckDB's row groups): written under a temporary name, fsync'ed, renamed into
  * place, the directory fsync'ed; then the failures of the same commit are appended to
  * failures.jsonl and fsync'ed; then the journal records the part, the log's new length and
- * the clips. A crash anywhere in between leaves work the next run removes and redoes. DuckDB,
+ * the clips. With dataset outputs the same commit also writes the frames table's part
+ * (OUT/frames_table/, named like the clips' part) and makes the tar shards durable, and its
+ * record names them (see {@link ShardWriter}). A crash anywhere in between leaves work the
+ * next run removes and redoes. DuckDB,
  * pandas/pyarrow and Spark read the folder as one table; the schema is the same in every part.
  */
 public final class ResultSink implements AutoCloseable {
@@ -56,15 +64,43 @@ public final class ResultSink implements AutoCloseable {
       new String[] {"fetch_ms", "DOUBLE"}, new String[] {"open_ms", "DOUBLE"}, new String[] {"demux_ms", "DOUBLE"},
       new String[] {"decode_ms", "DOUBLE"}, new String[] {"output_ms", "DOUBLE"}, new String[] {"total_ms", "DOUBLE"},
       new String[] {"attempts", "INTEGER"}, new String[] {"backend", "VARCHAR"}, new String[] {"threads", "INTEGER"},
-      new String[] {"finished_at", "TIMESTAMPTZ"});
+      new String[] {"finished_at", "TIMESTAMPTZ"},
+      // sampling: what was selected, and what it saved
+      new String[] {"frames_returned", "BIGINT"}, new String[] {"packets_skipped", "BIGINT"},
+      new String[] {"seeks", "BIGINT"}, new String[] {"sample_path", "VARCHAR"},
+      // the per-clip aggregates of the frame statistics (null without --stats)
+      new String[] {"black_frames", "BIGINT"}, new String[] {"blank_frames", "BIGINT"},
+      new String[] {"scene_cuts", "BIGINT"}, new String[] {"luma_mean", "DOUBLE"}, new String[] {"luma_min", "DOUBLE"},
+      new String[] {"luma_max", "DOUBLE"}, new String[] {"sharpness_mean", "DOUBLE"},
+      new String[] {"sharpness_min", "DOUBLE"}, new String[] {"sharpness_max", "DOUBLE"},
+      new String[] {"motion_mean", "DOUBLE"}, new String[] {"motion_min", "DOUBLE"}, new String[] {"motion_max", "DOUBLE"},
+      new String[] {"scene_score_max", "DOUBLE"},
+      // where the clip's frames went (null without --frames, and for failed clips)
+      new String[] {"encode_ms", "DOUBLE"}, new String[] {"sample_key", "VARCHAR"},
+      new String[] {"frames_shard", "VARCHAR"}, new String[] {"frames_offset", "BIGINT"});
+
+  /** The columns of OUT/frames_table/: a row per selected frame of every clip that succeeded. */
+  static final List<String[]> FRAME_COLUMNS = List.of(
+      new String[] {"key", "VARCHAR"}, new String[] {"sample_key", "VARCHAR"}, new String[] {"frame", "INTEGER"},
+      new String[] {"pts", "BIGINT"}, new String[] {"time", "DOUBLE"}, new String[] {"key_frame", "BOOLEAN"},
+      new String[] {"width", "INTEGER"}, new String[] {"height", "INTEGER"}, new String[] {"file", "VARCHAR"},
+      new String[] {"shard", "VARCHAR"}, new String[] {"luma_mean", "DOUBLE"}, new String[] {"luma_std", "DOUBLE"},
+      new String[] {"dark_fraction", "DOUBLE"}, new String[] {"black", "BOOLEAN"}, new String[] {"blank", "BOOLEAN"},
+      new String[] {"sharpness", "DOUBLE"}, new String[] {"motion", "DOUBLE"}, new String[] {"scene_score", "DOUBLE"},
+      new String[] {"scene_cut", "BOOLEAN"}, new String[] {"dhash", "BIGINT"});
 
   private final Path clipsDir;
   private final Path failuresFile;
   private final String partPrefix;
   private final Journal journal;
   private final List<String> passthrough;
+  private final Path frameTableDir;  // null without a frames table
+  private final ShardWriter shards;  // null without frames
   private Connection db;            // opened on first use: loading DuckDB must not delay decoding
   private DuckDBAppender appender;
+  private DuckDBAppender frameAppender;
+  private long pendingFrameRows;
+  private long framesWritten;
   private final List<ClipHash> pendingClips = new ArrayList<>();
   private final StringBuilder pendingFailures = new StringBuilder();
   private int seq;
@@ -76,6 +112,18 @@ public final class ResultSink implements AutoCloseable {
    */
   public ResultSink(Path clipsDir, Path failuresFile, String partPrefix, Journal journal, List<String> passthrough)
       throws IOException {
+    this(clipsDir, failuresFile, partPrefix, journal, passthrough, null, null);
+  }
+
+  /**
+   * With dataset outputs: a frames table written to {@code frameTableDir} (parts named like the
+   * clips' parts) and clips' frames appended to {@code shards}; either may be null.
+   */
+  public ResultSink(Path clipsDir, Path failuresFile, String partPrefix, Journal journal, List<String> passthrough,
+                    Path frameTableDir, ShardWriter shards) throws IOException {
+    this.frameTableDir = frameTableDir;
+    this.shards = shards;
+    if (frameTableDir != null) Files.createDirectories(frameTableDir);
     this.clipsDir = clipsDir;
     this.failuresFile = failuresFile;
     this.partPrefix = partPrefix;
@@ -95,7 +143,7 @@ public final class ResultSink implements AutoCloseable {
         s.execute("SET memory_limit = '256MB'");
         s.execute("SET preserve_insertion_order = true");
       }
-      newPendingTable();
+      newPendingTables();
       return db;
     } catch (SQLException e) {
       throw new IOException("cannot start the Parquet writer (DuckDB): " + e.getMessage(), e);
@@ -134,26 +182,30 @@ public final class ResultSink implements AutoCloseable {
   }
 
   /**
-   * A new, empty table for the rows of the next commit, and its appender. DELETE would not do:
+   * New, empty tables for the rows of the next commit, and their appenders. DELETE would not do:
    * an in-memory DuckDB keeps the storage of deleted rows, some hundred bytes for every row a run
    * ever wrote (a soak of 20,000 clips showed it; 100 million clips would hold tens of GB).
    */
-  private void newPendingTable() throws SQLException {
-    if (appender != null) {
-      appender.close();
-      try (Statement s = db.createStatement()) {
+  private void newPendingTables() throws SQLException {
+    try (Statement s = db.createStatement()) {
+      if (appender != null) {
+        appender.close();
         s.execute("DROP TABLE pending");
       }
-    }
-    try (Statement s = db.createStatement()) {
-      s.execute(createTable());
+      if (frameAppender != null) {
+        frameAppender.close();
+        s.execute("DROP TABLE pending_frames");
+      }
+      s.execute(createTable("pending", columnTypes(passthrough)));
+      if (frameTableDir != null) s.execute(createTable("pending_frames", FRAME_COLUMNS));
     }
     appender = db.unwrap(DuckDBConnection.class).createAppender("pending");
+    if (frameTableDir != null) frameAppender = db.unwrap(DuckDBConnection.class).createAppender("pending_frames");
   }
 
-  private String createTable() {
-    StringBuilder sql = new StringBuilder("CREATE TABLE pending (");
-    for (String[] c : columnTypes(passthrough)) sql.append(quote(c[0])).append(' ').append(c[1]).append(", ");
+  private static String createTable(String name, List<String[]> columns) {
+    StringBuilder sql = new StringBuilder("CREATE TABLE " + name + " (");
+    for (String[] c : columns) sql.append(quote(c[0])).append(' ').append(c[1]).append(", ");
     sql.setLength(sql.length() - 2);
     return sql.append(')').toString();
   }
@@ -215,6 +267,32 @@ public final class ResultSink implements AutoCloseable {
     row.add(r.backend());
     row.add(r.threads());
     row.add(r.finishedAt().atOffset(ZoneOffset.UTC));
+    ClipStats st = r.stats();
+    row.add(r.framesReturned());
+    row.add(st == null ? 0L : st.packetsSkipped());
+    row.add(st == null ? 0L : st.seeks());
+    row.add(st == null ? null : st.samplePath().name().toLowerCase(java.util.Locale.ROOT));
+    ClipAggregates a = r.aggregates();
+    boolean moved = a != null && a.motionMean() >= 0; // two frames with statistics at least
+    boolean any = a != null && a.frames() > 0;
+    row.add(a == null ? null : a.blackFrames());
+    row.add(a == null ? null : a.blankFrames());
+    row.add(a == null ? null : a.sceneCuts());
+    row.add(any ? a.lumaMean() : null);
+    row.add(any ? a.lumaMin() : null);
+    row.add(any ? a.lumaMax() : null);
+    row.add(any ? a.sharpnessMean() : null);
+    row.add(any ? a.sharpnessMin() : null);
+    row.add(any ? a.sharpnessMax() : null);
+    row.add(moved ? a.motionMean() : null);
+    row.add(moved ? a.motionMin() : null);
+    row.add(moved ? a.motionMax() : null);
+    row.add(moved ? a.sceneScoreMax() : null);
+    ClipFrames fr = r.frames();
+    row.add(fr == null ? null : r.encodeNanos() / 1e6);
+    row.add(fr == null ? null : fr.sampleKey());
+    row.add(fr == null ? null : fr.shard());
+    row.add(fr == null || fr.shard() == null ? null : (Object) fr.offset());
     for (String c : passthrough) row.add(cols.get(c));
     Set<String> extra = new LinkedHashSet<>(cols.keySet());
     passthrough.forEach(extra::remove);
@@ -228,26 +306,28 @@ public final class ResultSink implements AutoCloseable {
     return row;
   }
 
+  /**
+   * Adds a clip's result: its row, its failure line when it failed, its frames to the open
+   * shard and its frame rows to the frames table. None of it is done before {@link #commit}.
+   */
   public void add(ClipResult r) throws IOException {
     long t0 = System.nanoTime();
+    ClipFrames fr = r.frames();
+    if (fr != null && fr.spool() != null) {
+      if (shards == null) throw new IllegalStateException("a clip with frames, and no shards to put them in");
+      fr = shards.append(fr);
+      r = r.withFrames(fr);
+      framesWritten += fr.frames().size();
+    }
     List<Object> row = rowValues(r, passthrough);
     Map<String, String> cols = r.ref().columns();
     db();
     try {
-      appender.beginRow();
-      for (Object v : row) {
-        switch (v) {
-          case null -> appender.appendNull();
-          case String x -> appender.append(x);
-          case Integer x -> appender.append(x.intValue());
-          case Long x -> appender.append(x.longValue());
-          case Double x -> appender.append(x.doubleValue());
-          case Boolean x -> appender.append(x.booleanValue());
-          case OffsetDateTime x -> appender.append(x);
-          default -> throw new IllegalStateException("no column type for " + v.getClass());
-        }
+      append(appender, row);
+      if (frameAppender != null && fr != null) {
+        for (FrameRecord f : fr.frames()) append(frameAppender, frameRow(r.ref().key(), fr, f));
+        pendingFrameRows += fr.frames().size();
       }
-      appender.endRow();
     } catch (SQLException e) {
       throw new IOException("cannot buffer a result row: " + e.getMessage(), e);
     }
@@ -267,6 +347,65 @@ public final class ResultSink implements AutoCloseable {
     writeNanos += System.nanoTime() - t0;
   }
 
+  private static void append(DuckDBAppender a, List<Object> row) throws SQLException {
+    a.beginRow();
+    for (Object v : row) {
+      switch (v) {
+        case null -> a.appendNull();
+        case String x -> a.append(x);
+        case Integer x -> a.append(x.intValue());
+        case Long x -> a.append(x.longValue());
+        case Double x -> a.append(x.doubleValue());
+        case Boolean x -> a.append(x.booleanValue());
+        case OffsetDateTime x -> a.append(x);
+        default -> throw new IllegalStateException("no column type for " + v.getClass());
+      }
+    }
+    a.endRow();
+  }
+
+  /** A row of the frames table, in the order of {@link #FRAME_COLUMNS}. */
+  static List<Object> frameRow(String key, ClipFrames clip, FrameRecord f) {
+    FrameStats s = f.stats();
+    List<Object> row = new ArrayList<>(FRAME_COLUMNS.size());
+    row.add(key);
+    row.add(clip.sampleKey());
+    row.add(f.index());
+    row.add(f.pts() == Long.MIN_VALUE ? null : (Object) f.pts());
+    row.add(Double.isNaN(f.time()) ? null : (Object) f.time());
+    row.add(f.keyFrame());
+    row.add(f.width());
+    row.add(f.height());
+    row.add(f.file());
+    row.add(clip.shard());
+    row.add(s == null ? null : (double) s.lumaMean());
+    row.add(s == null ? null : (double) s.lumaStd());
+    row.add(s == null ? null : (double) s.darkFraction());
+    row.add(s == null ? null : s.black());
+    row.add(s == null ? null : s.blank());
+    row.add(s == null ? null : (double) s.sharpness());
+    row.add(s == null || !s.hasPrevious() ? null : (double) s.motion());
+    row.add(s == null || !s.hasPrevious() ? null : (double) s.sceneScore());
+    row.add(s == null ? null : s.sceneCut());
+    row.add(s == null ? null : s.dhash());
+    return row;
+  }
+
+  /** Frame rows waiting for the next commit. */
+  public long pendingFrameRows() {
+    return pendingFrameRows;
+  }
+
+  /** Frames this sink put into shards. */
+  public long framesWritten() {
+    return framesWritten;
+  }
+
+  /** The shards, or null without frames. */
+  public ShardWriter shards() {
+    return shards;
+  }
+
   private static String text(String v) {
     return v == null || v.isEmpty() ? null : v;
   }
@@ -277,18 +416,55 @@ public final class ResultSink implements AutoCloseable {
 
   /** Makes everything added so far durable and done. Returns the part file, or null if nothing was pending. */
   public String commit() throws IOException {
-    if (pendingClips.isEmpty()) return null;
+    return commit(false);
+  }
+
+  /**
+   * Makes everything added so far durable and done; with {@code last} (the run is ending) the
+   * open shard is finished too, in a record of its own when no clips are pending. Returns the
+   * part file, or null if no rows were pending.
+   */
+  public String commit(boolean last) throws IOException {
+    boolean shardToFinish = last && shards != null && shards.hasOpenShard();
+    if (pendingClips.isEmpty() && !shardToFinish) return null;
     long t0 = System.nanoTime();
-    String part = String.format("%s%06d.parquet", partPrefix, seq);
-    Path tmp = clipsDir.resolve(part + ".tmp");
-    Path target = clipsDir.resolve(part);
+    String part = null;
+    List<Journal.Written> files = new ArrayList<>();
+    if (!pendingClips.isEmpty()) {
+      part = String.format("%s%06d.parquet", partPrefix, seq);
+      try {
+        db();
+        appender.flush();
+        writePart("pending", clipsDir, part);
+        if (frameAppender != null && pendingFrameRows > 0) {
+          frameAppender.flush();
+          writePart("pending_frames", frameTableDir, part);
+          files.add(new Journal.Written(Journal.Written.Kind.FRAME_TABLE_PART, part, 0));
+        }
+        newPendingTables();
+      } catch (SQLException e) {
+        throw new IOException("cannot write " + part + ": " + e.getMessage(), e);
+      }
+    }
+    if (shards != null) files.addAll(shards.prepareCommit(last));
+    long failuresLength = appendFailures();
+    journal.commit(part, failuresLength, pendingClips, files);
+    if (shards != null) shards.committed();
+    pendingClips.clear();
+    pendingFrameRows = 0;
+    if (part != null) seq++;
+    writeNanos += System.nanoTime() - t0;
+    return part;
+  }
+
+  /** A table's rows to dir/part: a temporary file, fsync'ed, renamed, the folder fsync'ed. */
+  private void writePart(String table, Path dir, String part) throws SQLException, IOException {
+    Path tmp = dir.resolve(part + ".tmp");
     try (Statement s = db().createStatement()) {
-      appender.flush();
-      s.execute("COPY pending TO '" + tmp.toString().replace("'", "''")
+      s.execute("COPY " + table + " TO '" + tmp.toString().replace("'", "''")
           + "' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 100000)");
-      newPendingTable();
       fsync(tmp);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, dir.resolve(part), StandardCopyOption.ATOMIC_MOVE);
     } catch (SQLException | IOException e) {
       // (a full disk: the half-written part goes at once, not at the next run's recovery)
       try {
@@ -296,16 +472,9 @@ public final class ResultSink implements AutoCloseable {
       } catch (IOException again) {
         e.addSuppressed(again);
       }
-      if (e instanceof IOException io) throw io;
-      throw new IOException("cannot write " + tmp + ": " + e.getMessage(), e);
+      throw e;
     }
-    Journal.fsyncDirectory(clipsDir);
-    long failuresLength = appendFailures();
-    journal.commit(part, failuresLength, pendingClips);
-    pendingClips.clear();
-    seq++;
-    writeNanos += System.nanoTime() - t0;
-    return part;
+    Journal.fsyncDirectory(dir);
   }
 
   /** Counts over every committed part of this run (or shard): what the output files hold. */
@@ -356,16 +525,18 @@ public final class ResultSink implements AutoCloseable {
     }
   }
 
-
-
-
-
-
-
   @Override
   public void close() {
+    if (shards != null) {
+      try {
+        shards.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     if (db == null) return;
     try {
+      if (frameAppender != null) frameAppender.close();
       appender.close();
       db.close();
     } catch (SQLException e) {

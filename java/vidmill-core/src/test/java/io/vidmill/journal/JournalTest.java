@@ -90,4 +90,43 @@ class JournalTest {
     assertThat(s.add(new ClipHash(0, 0))).isTrue();
     assertThat(s.contains(new ClipHash(0, 0))).isTrue();
   }
+
+  @Test
+  void commitsNameTheirDatasetFilesAndOldJournalsStillRead() throws IOException {
+    Path f = dir.resolve("journal");
+    try (Journal j = Journal.open(f)) {
+      j.commit("part-000000.parquet", 10, hashes(0, 5)); // an old-style record
+      j.commit("part-000001.parquet", 20, hashes(5, 9), List.of(
+          new Journal.Written(Journal.Written.Kind.FRAME_TABLE_PART, "part-000001.parquet", 0),
+          new Journal.Written(Journal.Written.Kind.OPEN_SHARD, "frames-000000.tar", 4096)));
+      j.commit("part-000002.parquet", 30, hashes(9, 12), List.of(
+          new Journal.Written(Journal.Written.Kind.SHARD, "frames-000000.tar", 9216),
+          new Journal.Written(Journal.Written.Kind.OPEN_SHARD, "frames-000001.tar", 1536)));
+    }
+    try (Journal j = Journal.open(f)) {
+      Journal.State s = j.state();
+      assertEquals(12, s.done().size());
+      assertEquals(List.of("part-000000.parquet", "part-000001.parquet", "part-000002.parquet"), s.parts());
+      assertEquals(List.of("part-000001.parquet"), s.frameTableParts());
+      assertEquals(java.util.Map.of("frames-000000.tar", 9216L), s.shards());
+      assertEquals(new Journal.Written(Journal.Written.Kind.OPEN_SHARD, "frames-000001.tar", 1536), s.openShard());
+      assertEquals(30, s.failuresLength());
+      // the last shard finished in a record of its own, without a part or clips
+      j.commit(null, 30, List.of(), List.of(new Journal.Written(Journal.Written.Kind.SHARD, "frames-000001.tar", 2560)));
+    }
+    try (Journal j = Journal.open(f)) {
+      Journal.State s = j.state();
+      assertEquals(3, s.parts().size(), "no part for the shard's record");
+      assertEquals(12, s.done().size());
+      assertEquals(java.util.List.of("frames-000000.tar", "frames-000001.tar"), List.copyOf(s.shards().keySet()));
+      assertThat(s.openShard()).as("nothing left open").isNull();
+    }
+    // torn in the last record: the shard is open again, at its length before
+    byte[] bytes = Files.readAllBytes(f);
+    Files.write(f, Arrays.copyOf(bytes, bytes.length - 3));
+    try (Journal j = Journal.open(f)) {
+      assertEquals(1536, j.state().openShard().length());
+      assertEquals(java.util.Map.of("frames-000000.tar", 9216L), j.state().shards());
+    }
+  }
 }

@@ -48,7 +48,8 @@ class NativeLibraryTest {
       Map.entry(Layouts.VM_STRUCT_OUTPUT, Layouts.OUTPUT),
       Map.entry(Layouts.VM_STRUCT_CLIP_AGGREGATES, Layouts.CLIP_AGGREGATES),
       Map.entry(Layouts.VM_STRUCT_IMAGE, Layouts.IMAGE),
-      Map.entry(Layouts.VM_STRUCT_SAMPLING, Layouts.SAMPLING));
+      Map.entry(Layouts.VM_STRUCT_SAMPLING, Layouts.SAMPLING),
+      Map.entry(Layouts.VM_STRUCT_ENCODER_OPTIONS, Layouts.ENCODER_OPTIONS));
 
   @Test
   void everyStructLayoutMatchesTheCompiledLibrary() {

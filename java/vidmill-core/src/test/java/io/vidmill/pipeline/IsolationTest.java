@@ -48,7 +48,7 @@ class IsolationTest {
     return new RunOptions(dir.resolve("clips").toString(), Manifest.Format.AUTO, null, Manifest.DEFAULT_EXTENSIONS,
         out, Shard.ALL, TuneOptions.fixed(2, 1, 8, 64L << 20), Duration.ofSeconds(60), 0,
         io.vidmill.decode.OpenOptions.DEFAULTS.withThreads(1), Duration.ofMillis(500), 1000, Progress.Mode.OFF,
-        Duration.ofSeconds(10), false, isolation);
+        Duration.ofSeconds(10), false).withIsolation(isolation);
   }
 
   static Run.Summary run(RunOptions o) throws Exception {

@@ -189,9 +189,30 @@ class ReportTest {
       assertThat(it.has("uri")).isFalse();
       assertThat(it.path("width").asInt()).isEqualTo(64);
     }
-    JsonNode none = dataOf(Files.readString(Report.write(out, dir.resolve("none.html"), Report.Options.DEFAULTS)));
+    JsonNode none = dataOf(Files.readString(Report.write(out, dir.resolve("none.html"),
+        Report.Options.DEFAULTS.withThumbnailer(Thumbnailer.NONE))));
     assertEquals(0, none.path("thumbnails").path("items").size());
     assertThat(none.path("thumbnails").path("note").asText()).isNotEmpty();
+  }
+
+  @Test
+  void theStandardThumbnailsAreTheClipsMiddleFramesAsJpegs() throws Exception {
+    JsonNode th = dataOf(Files.readString(Report.write(out, dir.resolve("standard.html"), Report.Options.DEFAULTS)))
+        .path("thumbnails");
+    assertEquals(12, th.path("items").size(), "every decoded clip (the sample is larger than the run)");
+    assertThat(th.has("failed")).isFalse();
+    for (JsonNode it : th.path("items")) {
+      byte[] jpeg = java.util.Base64.getDecoder().decode(it.path("jpeg").asText());
+      java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(jpeg));
+      assertThat(img).as(it.path("key").asText()).isNotNull();
+      // fitted into a 16:9 box of the sheet's width, the clip's aspect kept (TinyClips are 64x48)
+      assertEquals(Report.THUMBNAIL_WIDTH * 9 / 16, img.getHeight());
+      assertEquals(Math.round(Report.THUMBNAIL_WIDTH * 9 / 16 * 64 / 48.0), img.getWidth());
+      // a picture, not a blank: testsrc2 has colour bars and a moving pattern
+      int[] rgb = img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
+      long distinct = java.util.Arrays.stream(rgb).distinct().count();
+      assertThat(distinct).isGreaterThan(50);
+    }
   }
 
   @Test

@@ -1,10 +1,14 @@
-"""The anchors of bench/sample/run.sh: one frame per second the ways people do it today, each over
-a multiprocessing Pool of WORKERS processes, one clip per task.
+"""The anchors of bench/frames/run.sh: what people do today to get resized frames, or one frame a
+second, out of many clips, each over a multiprocessing Pool of WORKERS processes, one clip per
+task, with the libraries' default settings (as a script would have them).
 
     python3 anchors.py MODE WORKERS LISTFILE    -> "clips frames_kept seconds"
 
-cv2_fps1     the seed's way: cv2.VideoCapture reads (decodes and converts to BGR) every frame,
-             keeping one per second (frame index divisible by the rounded frame rate)
+cv2_resize   the seed's way: cv2.VideoCapture reads (decodes and converts to BGR) every frame,
+             cv2.resize to 224x224 (INTER_LINEAR) of each
+pyav_resize  PyAV decodes every frame, frame.reformat(224, 224, 'rgb24').to_ndarray() of each
+cv2_fps1     the seed's way of one frame per second: cv2 reads every frame, keeps one per
+             second (frame index divisible by the rounded frame rate)
 cv2_all      cv2 reads every frame, keeps all (what the seed pays before keeping any)
 pyav_seek    PyAV seeks to each whole second (backward, to the key frame before it) and decodes
              until the first frame at or after it: the same frames vidmill's fps=1 picks
@@ -29,6 +33,31 @@ def cv2_read(path, keep_every_second):
         i += 1
     cap.release()
     return len(kept)
+
+
+def cv2_resize(path):
+    import cv2
+    cap = cv2.VideoCapture(path)
+    n = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        cv2.resize(frame, (224, 224), interpolation=cv2.INTER_LINEAR)
+        n += 1
+    cap.release()
+    return n
+
+
+def pyav_resize(path):
+    import av
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        n = 0
+        for frame in container.decode(stream):
+            frame.reformat(224, 224, "rgb24").to_ndarray()
+            n += 1
+        return n
 
 
 def cv2_fps1(path):
@@ -66,7 +95,7 @@ def pyav_all(path):
         return sum(1 for _ in container.decode(stream))
 
 
-MODES = {"cv2_fps1": cv2_fps1, "cv2_all": cv2_all, "pyav_seek": pyav_seek, "pyav_all": pyav_all}
+MODES = {"cv2_resize": cv2_resize, "pyav_resize": pyav_resize, "cv2_fps1": cv2_fps1, "cv2_all": cv2_all, "pyav_seek": pyav_seek, "pyav_all": pyav_all}
 
 
 def main():

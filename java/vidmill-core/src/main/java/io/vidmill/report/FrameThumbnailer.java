@@ -1,0 +1,88 @@
+package io.vidmill.report;
+
+import io.vidmill.ClipException;
+import io.vidmill.decode.Clip;
+import io.vidmill.decode.FrameBatch;
+import io.vidmill.decode.OpenOptions;
+import io.vidmill.decode.Sampling;
+import io.vidmill.decode.Want;
+import io.vidmill.fetch.ByteBudget;
+import io.vidmill.fetch.FetchException;
+import io.vidmill.fetch.Fetched;
+import io.vidmill.fetch.Fetcher;
+import io.vidmill.nativelib.NativeLibrary;
+import io.vidmill.ops.ImageEncoder;
+import io.vidmill.ops.Output;
+import io.vidmill.ops.PixelFormat;
+import io.vidmill.ops.Resize;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The contact sheet's pictures made by vidmill itself: the clip's middle frame (sampling
+ * {@code uniform=1}: only what that frame needs is decoded), converted to RGB and fitted into a
+ * 16:9 box {@code maxWidth} wide (the sheet shows every picture in such a box), encoded as a
+ * JPEG by the native encoder. Any URI the run reads (local, file://, s3://, http(s)://), through
+ * one fetcher for the process (its HTTP and S3 clients are made once). Storage that fails twice
+ * in a row (a bucket this machine cannot reach) is not asked again: the report is not held up
+ * by a sample of clips it cannot read.
+ */
+final class FrameThumbnailer implements Thumbnailer {
+  private static final Duration PER_CLIP = Duration.ofSeconds(10);
+  private static final int QUALITY = 85;
+  private static final int GIVE_UP_AFTER = 2;
+
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> failuresInARow =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile Fetcher fetcher;
+
+  private Fetcher fetcher() {
+    Fetcher f = fetcher;
+    if (f == null) {
+      synchronized (this) {
+        if (fetcher == null) fetcher = new Fetcher(new ByteBudget(256L << 20), PER_CLIP);
+        f = fetcher;
+      }
+    }
+    return f;
+  }
+
+  private static String storage(String uri) {
+    int colon = uri.indexOf("://");
+    if (colon < 0 || uri.startsWith("file://")) return "file";
+    String scheme = uri.substring(0, colon);
+    int slash = uri.indexOf('/', colon + 3);
+    return scheme + "://" + (slash < 0 ? uri.substring(colon + 3) : uri.substring(colon + 3, slash));
+  }
+
+  @Override
+  public Optional<byte[]> jpeg(String key, String uri, int maxWidth) throws InterruptedException {
+    if (!NativeLibrary.isAvailable() || maxWidth < 1) return Optional.empty();
+    String storage = storage(uri);
+    if (failuresInARow.getOrDefault(storage, 0) >= GIVE_UP_AFTER) return Optional.empty();
+    long deadline = System.nanoTime() + PER_CLIP.toNanos();
+    Fetched bytes;
+    try {
+      bytes = fetcher().fetch(uri, deadline);
+      failuresInARow.remove(storage);
+    } catch (FetchException e) {
+      // a missing local file says nothing about the next one; remote storage that fails does
+      if (!storage.equals("file")) failuresInARow.merge(storage, 1, Integer::sum);
+      return Optional.empty();
+    }
+    try (bytes;
+         Clip clip = Clip.open(bytes.source(), OpenOptions.DEFAULTS.withThreads(1).withTimeout(PER_CLIP),
+             Sampling.parse("uniform=1"));
+         FrameBatch batch = FrameBatch.allocate(1, Want.PIXELS);
+         ImageEncoder jpeg = ImageEncoder.open(ImageEncoder.Codec.JPEG, QUALITY)) {
+      clip.setOutput(Output.of(PixelFormat.RGB24).withFilter(io.vidmill.ops.Filter.AREA)
+          .withSize(maxWidth, Math.max(1, maxWidth * 9 / 16), Resize.FIT));
+      clip.next(batch); // a frame that came before an error is still the clip's picture
+      if (batch.count() == 0) return Optional.empty();
+      return Optional.of(jpeg.encode(batch.frame(0)).toArray(ValueLayout.JAVA_BYTE));
+    } catch (ClipException | IllegalArgumentException | IllegalStateException e) {
+      return Optional.empty(); // a clip without a picture is left out of the sheet
+    }
+  }
+}
