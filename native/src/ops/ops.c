@@ -53,8 +53,13 @@ struct vm_ops {
   AVFrame *converted;
 
   vm_stats *stats;
+  uint64_t generation;    /* of the plan (for the GPU path's uploaded tables) */
+  int unusual;            /* the source went through swscale */
   char error[VM_OPS_ERROR_SIZE];
 };
+
+/* A new value for every plan made in the process (see vm_ops_plan). */
+static _Atomic uint64_t plan_generations;
 
 static void fail(vm_ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(vm_ops *ops, const char *fmt, ...) {
@@ -312,6 +317,7 @@ static int32_t plan(vm_ops *ops, const plan_key *key) {
   for (int i = 0; i < g->n[0]; i++) ops->neutral[i] = 1 << (VM_PX_Q - 1); /* chroma zero */
   ops->key = *key;
   ops->planned = 1;
+  ops->generation = ++plan_generations;
   return VM_OK;
 }
 
@@ -321,7 +327,9 @@ int32_t vm_ops_prepare_src(vm_ops *ops, const vm_ops_src *src, vm_ops_shape *sha
   ops->src = *src;
   if (ops->out.flags & VM_OUTPUT_KEEP_ORIENTATION) ops->src.orientation = VM_ORIENTATION_NORMAL;
   int fallback = -1;
+  ops->unusual = 0;
   if (vm_layout_of(src->pix_fmt, &ops->layout, &fallback) != 0) {
+    ops->unusual = 1;
     int32_t status = convert_unusual(ops, fallback);
     if (status != VM_OK) return status;
   }
@@ -364,26 +372,30 @@ int32_t vm_ops_prepare_src(vm_ops *ops, const vm_ops_src *src, vm_ops_shape *sha
   return VM_OK;
 }
 
+void vm_ops_describe_frame(const vm_ops *ops, const AVFrame *f, vm_ops_src *s) {
+  memset(s, 0, sizeof *s);
+  s->pix_fmt = f->format;
+  s->width = f->width;
+  s->height = f->height;
+  for (int i = 0; i < 4; i++) {
+    s->data[i] = f->data[i];
+    s->linesize[i] = f->linesize[i];
+  }
+  s->color_space = matrix_of_colorspace(f->colorspace);
+  s->color_range = f->color_range;
+  s->chroma_location = f->chroma_location;
+  s->sar_num = f->sample_aspect_ratio.num;
+  s->sar_den = f->sample_aspect_ratio.den;
+  const AVFrameSideData *sd = av_frame_get_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX);
+  const int32_t *m = sd && sd->size >= 9 * sizeof(int32_t)    ? (const int32_t *)sd->data
+                     : ops && ops->has_stream_matrix           ? ops->stream_matrix
+                                                               : NULL;
+  s->orientation = vm_orientation_from_matrix(m);
+}
+
 int32_t vm_ops_prepare(vm_ops *ops, const AVFrame *f, vm_ops_shape *shape) {
   vm_ops_src s;
-  memset(&s, 0, sizeof s);
-  s.pix_fmt = f->format;
-  s.width = f->width;
-  s.height = f->height;
-  for (int i = 0; i < 4; i++) {
-    s.data[i] = f->data[i];
-    s.linesize[i] = f->linesize[i];
-  }
-  s.color_space = matrix_of_colorspace(f->colorspace);
-  s.color_range = f->color_range;
-  s.chroma_location = f->chroma_location;
-  s.sar_num = f->sample_aspect_ratio.num;
-  s.sar_den = f->sample_aspect_ratio.den;
-  const AVFrameSideData *sd = av_frame_get_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX);
-  const int32_t *m = sd && sd->size >= 9 * sizeof(int32_t) ? (const int32_t *)sd->data
-                     : ops->has_stream_matrix                ? ops->stream_matrix
-                                                             : NULL;
-  s.orientation = vm_orientation_from_matrix(m);
+  vm_ops_describe_frame(ops, f, &s);
   return vm_ops_prepare_src(ops, &s, shape);
 }
 
@@ -508,6 +520,27 @@ int32_t vm_ops_stats(vm_ops *ops, vm_frame *out) {
     fail(ops, "out of memory for the statistics of a %dx%d frame", ops->src.width, ops->src.height);
   return status;
 }
+
+void vm_ops_plan_get(const vm_ops *ops, vm_ops_plan *plan) {
+  memset(plan, 0, sizeof *plan);
+  plan->geom = &ops->geom;
+  plan->nplanes = ops->nplanes;
+  for (int p = 0; p < ops->nplanes; p++) plan->component[p] = p;
+  plan->ax = ops->ax;
+  plan->ay = ops->ay;
+  plan->matrix = &ops->matrix;
+  plan->out_fmt = ops->out_fmt;
+  plan->channels = ops->channels;
+  plan->size = ops->size;
+  plan->orientation = ops->src.orientation;
+  plan->generation = ops->generation;
+}
+
+vm_stats *vm_ops_stats_state(vm_ops *ops) { return ops->stats; }
+
+const vm_output *vm_ops_output(const vm_ops *ops) { return &ops->out; }
+
+int vm_ops_converted_unusual(const vm_ops *ops) { return ops->unusual; }
 
 void vm_ops_aggregates(const vm_ops *ops, vm_clip_aggregates *agg) {
   vm_stats_aggregates(ops ? ops->stats : NULL, agg);
