@@ -105,6 +105,8 @@ typedef struct gpu {
   int32_t probe_status;
   int32_t fallback;         /* VM_FALLBACK_NONE, _NO_GPU or _NO_DECODER after the probe */
   char probe_why[256];
+  int kernels;              /* the kernel round trip passed */
+  char kernels_why[256];
   AVBufferRef *hw_device;   /* FFmpeg's CUDA device */
   nvml_device nvml;
   caps_entry caps[MAX_CAPS];
@@ -325,12 +327,11 @@ static void probe_locked(int index) {
     g->probe_status = VM_ERR_INTERNAL;
     return;
   }
-  if (vm_gk_cuda_roundtrip(index, why, sizeof why) != 0) {
-    snprintf(g->probe_why, sizeof g->probe_why, "CUDA device %d failed a kernel round trip: %s", index, why);
-    g->probe_status = VM_ERR_INTERNAL;
-    av_buffer_unref(&g->hw_device);
-    return;
-  }
+  /* the kernels are for the frame operations: NVDEC decodes without them */
+  g->kernels = vm_gk_cuda_roundtrip(index, why, sizeof why) == 0;
+  if (!g->kernels)
+    snprintf(g->kernels_why, sizeof g->kernels_why,
+             "the CUDA kernels do not run on device %d (%s): frames are downloaded for the CPU's operations", index, why);
   if (!dl.caps) {
     snprintf(g->probe_why, sizeof g->probe_why,
              "no NVDEC: libnvcuvid.so.1 is missing (in a container, NVIDIA_DRIVER_CAPABILITIES must include video)");
@@ -357,6 +358,19 @@ static void probe_locked(int index) {
   }
   g->info.decoders = c.decoders;
   g->fallback = VM_FALLBACK_NONE;
+  if (!g->kernels) vm_strlcpy(g->probe_why, g->kernels_why, sizeof g->probe_why);
+}
+
+int vm_gpu_kernels_usable(int index, char *why, size_t why_size) {
+  ensure_init();
+  if (index < 0 || index >= ndevices) return 0;
+  pthread_mutex_lock(&lock);
+  probe_locked(index);
+  int ok = devices[index].kernels;
+  if (!ok) vm_strlcpy(why, devices[index].kernels_why[0] ? devices[index].kernels_why : devices[index].probe_why,
+                      why_size);
+  pthread_mutex_unlock(&lock);
+  return ok;
 }
 
 int32_t vm_cuda_probe(int32_t index, char *detail, size_t detail_size) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <libavutil/hwcontext.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 
 #include "../src/gpu.h"
@@ -269,12 +270,41 @@ int32_t vm_nvdec_download(vm_clip *clip, const AVFrame *f, uint8_t *dst, int64_t
   return vm_gpu_repack(&pic, dst, size);
 }
 
+AVFrame *vm_nvdec_host_frame(vm_clip *clip, const AVFrame *f) {
+  vm_gpu_picture pic;
+  if (vm_nvdec_picture(clip, f, &pic, NULL) != VM_OK) {
+    vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, "a decoded frame has an unexpected layout");
+    return NULL;
+  }
+  AVFrame *h = clip->host_frame;
+  if (!h) h = clip->host_frame = av_frame_alloc();
+  if (!h) {
+    vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, "out of memory");
+    return NULL;
+  }
+  av_frame_unref(h);
+  const int size = av_image_get_buffer_size(pic.sw_pix_fmt, pic.width, pic.height, 1);
+  h->buf[0] = size > 0 ? av_buffer_alloc((size_t)size) : NULL;
+  if (!h->buf[0] || av_frame_copy_props(h, f) < 0) {
+    vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, "out of memory");
+    return NULL;
+  }
+  h->format = pic.sw_pix_fmt;
+  h->width = pic.width;
+  h->height = pic.height;
+  h->crop_left = h->crop_right = h->crop_top = h->crop_bottom = 0;
+  av_image_fill_arrays(h->data, h->linesize, h->buf[0]->data, (enum AVPixelFormat)pic.sw_pix_fmt, pic.width,
+                       pic.height, 1);
+  return vm_nvdec_download(clip, f, h->buf[0]->data, size) == VM_OK ? h : NULL;
+}
+
 vm_gpu_work *vm_nvdec_work(vm_clip *clip, char *why, size_t why_size) {
   vm_gpu_decoder *d = clip->gpu;
   if (!d) {
     snprintf(why, why_size, "not on the GPU");
     return NULL;
   }
+  if (!vm_gpu_kernels_usable(d->device, why, why_size)) return NULL;
   if (!d->work) d->work = vm_gpu_work_new(vm_gk_cuda_new(d->device, why, why_size));
   return d->work;
 }
@@ -282,6 +312,7 @@ vm_gpu_work *vm_nvdec_work(vm_clip *clip, char *why, size_t why_size) {
 void vm_nvdec_close(vm_clip *clip) {
   vm_gpu_decoder *d = clip->gpu;
   av_frame_free(&clip->download);
+  av_frame_free(&clip->host_frame);
   if (!d) return;
   clip->gpu = NULL;
   clip->dec = NULL;

@@ -105,8 +105,11 @@ int32_t vm_gpu_repack(const vm_gpu_picture *pic, uint8_t *dst, int64_t size) {
 
 /* ---- the work state ------------------------------------------------------------------ */
 
+/* Buffers on the backend, each grown as needed and kept: a clip of a new shape uploads new
+ * tables into the same memory instead of freeing and allocating (cudaFree waits for the whole
+ * device). */
 enum { B_TMP0, B_TMP1, B_TMP2, B_ROWS0, B_ROWS1, B_ROWS2, B_OUT, B_STMP, B_SIMG, B_MTMP, B_MOTION, B_HTMP, B_HASH,
-       B_PARTIALS, B_COUNT };
+       B_PARTIALS, B_PLAN_TABLES, B_STATS_TABLES = B_PLAN_TABLES + 6, B_COUNT = B_STATS_TABLES + 6 };
 
 struct vm_gpu_work {
   vm_gk *gk;
@@ -114,9 +117,7 @@ struct vm_gpu_work {
   size_t buf_size[B_COUNT];
   /* the tables on the backend, and the generation they were uploaded for */
   uint64_t plan_gen, stats_gen;
-  void *plan_tables[6];
   vm_gk_axis ax[3], ay[3];
-  void *stats_tables[6];
   vm_gk_axis sax, say, smx, smy, shx, shy;
   vm_px_luma_acc partials[VM_GK_REDUCE_MAX_BLOCKS];
 };
@@ -132,19 +133,10 @@ vm_gpu_work *vm_gpu_work_new(vm_gk *gk) {
   return w;
 }
 
-static void free_tables(vm_gpu_work *w, void **tables, int n) {
-  for (int i = 0; i < n; i++) {
-    if (tables[i]) w->gk->ops->free(w->gk, tables[i]);
-    tables[i] = NULL;
-  }
-}
-
 void vm_gpu_work_free(vm_gpu_work *w) {
   if (!w) return;
   for (int i = 0; i < B_COUNT; i++)
     if (w->buf[i]) w->gk->ops->free(w->gk, w->buf[i]);
-  free_tables(w, w->plan_tables, 6);
-  free_tables(w, w->stats_tables, 6);
   w->gk->ops->destroy(w->gk);
   free(w);
 }
@@ -161,12 +153,11 @@ static void *buffer(vm_gpu_work *w, int slot, size_t size) {
   return w->buf[slot];
 }
 
-/* One axis's tables (starts, then weights) in one backend allocation. */
-static int upload_axis(vm_gpu_work *w, const vm_rs_axis *src, vm_gk_axis *dst, void **mem) {
+/* One axis's tables (starts, then weights) in one backend buffer. */
+static int upload_axis(vm_gpu_work *w, const vm_rs_axis *src, vm_gk_axis *dst, int slot) {
   const size_t starts = (size_t)src->n * sizeof(int32_t), weights = (size_t)src->n * src->wstride * sizeof(int16_t);
-  *mem = w->gk->ops->alloc(w->gk, starts + weights);
-  if (!*mem) return -1;
-  uint8_t *base = *mem;
+  uint8_t *base = buffer(w, slot, starts + weights);
+  if (!base) return -1;
   if (w->gk->ops->upload(w->gk, base, src->start, starts) || w->gk->ops->upload(w->gk, base + starts, src->w, weights))
     return -1;
   dst->n = src->n;
@@ -205,11 +196,10 @@ int32_t vm_gpu_render(vm_gpu_work *w, const vm_gpu_picture *pic, vm_ops *ops, ui
   vm_ops_plan_get(ops, &plan);
   vm_gk *gk = w->gk;
   if (plan.generation != w->plan_gen) {
-    free_tables(w, w->plan_tables, 6);
     w->plan_gen = 0;
     for (int p = 0; p < plan.nplanes; p++)
-      if (upload_axis(w, &plan.ax[p], &w->ax[p], &w->plan_tables[2 * p]) ||
-          upload_axis(w, &plan.ay[p], &w->ay[p], &w->plan_tables[2 * p + 1]))
+      if (upload_axis(w, &plan.ax[p], &w->ax[p], B_PLAN_TABLES + 2 * p) ||
+          upload_axis(w, &plan.ay[p], &w->ay[p], B_PLAN_TABLES + 2 * p + 1))
         return backend_failed(w, "uploading the resampling tables", err, err_size);
     w->plan_gen = plan.generation;
   }
@@ -255,12 +245,11 @@ int32_t vm_gpu_stats(vm_gpu_work *w, const vm_gpu_picture *pic, const vm_ops_src
     return status;
   }
   if (v.generation != w->stats_gen) {
-    free_tables(w, w->stats_tables, 6);
     w->stats_gen = 0;
     const vm_rs_axis *axes[6] = {v.ax, v.ay, v.mx, v.my, v.hx, v.hy};
     vm_gk_axis *dst[6] = {&w->sax, &w->say, &w->smx, &w->smy, &w->shx, &w->shy};
     for (int i = 0; i < 6; i++)
-      if (upload_axis(w, axes[i], dst[i], &w->stats_tables[i]))
+      if (upload_axis(w, axes[i], dst[i], B_STATS_TABLES + i))
         return backend_failed(w, "uploading the statistics tables", err, err_size);
     w->stats_gen = v.generation;
   }

@@ -676,7 +676,8 @@ typedef struct vm_cuda_device {
   int32_t index;               /* CUDA device index */
   int32_t compute_major, compute_minor;
   int32_t multiprocessors;
-  int32_t decoders;            /* NVDEC engines (decoder caps; -1 when the driver does not say) */
+  int32_t decoders;            /* NVDEC engines (decoder caps, after vm_cuda_probe: -1 before,
+                                  or when the driver does not say; 0 none) */
   int32_t mig;                 /* 1: a MIG instance */
   int32_t reserved0;
   int64_t memory_bytes;
@@ -688,9 +689,12 @@ typedef struct vm_cuda_device {
 VM_API int32_t vm_cuda_device_get(int32_t index, vm_cuda_device *device);
 
 /* The real round trip a caller decides on: FFmpeg's CUDA device is created on the device's
- * primary context, a kernel writes device memory that is read back and checked, and NVDEC's
- * caps are asked for H.264. VM_OK, or a negative status with the reason in `detail`; done once
- * per device, the answer is kept. */
+ * primary context and NVDEC's caps are asked for H.264 (the GPU decodes), and a kernel writes
+ * device memory that is read back and checked (the frame operations run on the GPU). VM_OK
+ * when the GPU decodes, with `detail` (may be NULL) saying what does not work: no decoder
+ * engine (vm_cuda_device.decoders 0: clips decode on the CPU), or kernels that cannot run
+ * (frames are then downloaded for the CPU's operations); else a negative status with the
+ * reason. Done once per device (it creates the device's CUDA context), the answer is kept. */
 VM_API int32_t vm_cuda_probe(int32_t index, char *detail, size_t detail_size);
 
 typedef struct vm_cuda_utilization {

@@ -777,37 +777,41 @@ int32_t vm_clip_aggregates_get(const vm_clip *clip, vm_clip_aggregates *aggregat
 
 /* Copies/hashes the pending frame into the batch. Returns 1 when it was added, 0 when it
  * does not fit (it stays pending), VM_EMIT_RESTART, or a negative status. A frame of the GPU
- * decoder (AV_PIX_FMT_CUDA) is processed by the GPU path: the native format downloaded and
- * repacked as the CPU decoder's frame, a converted output and the statistics by kernels. */
+ * decoder (AV_PIX_FMT_CUDA) stays on the GPU: the native format is downloaded and repacked
+ * as the CPU decoder's frame, a converted output and the statistics are made by kernels; where
+ * the kernels cannot run (their round trip failed on this GPU) the frame is downloaded and the
+ * CPU's operations make them. */
 static int emit_frame(vm_clip *clip, vm_batch *batch) {
   AVFrame *f = clip->frame;
+  AVFrame *pf = f; /* the frame the CPU's operations read */
   vm_ops *ops = ops_for(clip, batch);
-  const int gpu = f->format == AV_PIX_FMT_CUDA;
+  int on_gpu = f->format == AV_PIX_FMT_CUDA;
+  int kernels = on_gpu && ops && (vm_ops_converts(ops) || (batch->want & VM_WANT_STATS));
   vm_gpu_picture pic;
   vm_ops_src src;
   vm_gpu_work *work = NULL;
   char why[VM_REASON_SIZE];
-  vm_ops_shape shape = {f->format, f->width, f->height,
-                        ops || gpu ? 0 : av_image_get_buffer_size(f->format, f->width, f->height, 1)};
-  if (gpu) {
-    if (vm_nvdec_picture(clip, f, &pic, &src) != VM_OK) {
-      vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, "a decoded frame has an unexpected layout");
-      return VM_EMIT_RESTART;
-    }
+  if (on_gpu && vm_nvdec_picture(clip, f, &pic, &src) != VM_OK) {
+    vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, "a decoded frame has an unexpected layout");
+    return VM_EMIT_RESTART;
+  }
+  if (kernels && !(work = vm_nvdec_work(clip, why, sizeof why))) {
+    int64_t t0 = vm_now_ns();
+    pf = vm_nvdec_host_frame(clip, f);
+    clip->stats.gpu_ns += vm_now_ns() - t0;
+    if (!pf) return VM_EMIT_RESTART;
+    on_gpu = kernels = 0;
+  }
+  vm_ops_shape shape = {pf->format, pf->width, pf->height,
+                        ops || on_gpu ? 0 : av_image_get_buffer_size(pf->format, pf->width, pf->height, 1)};
+  if (on_gpu) {
     shape.pix_fmt = pic.sw_pix_fmt;
     shape.width = pic.width;
     shape.height = pic.height;
     shape.size = av_image_get_buffer_size(pic.sw_pix_fmt, pic.width, pic.height, 1);
-    if (ops && (vm_ops_converts(ops) || (batch->want & VM_WANT_STATS))) {
-      work = vm_nvdec_work(clip, why, sizeof why);
-      if (!work) {
-        vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, why);
-        return VM_EMIT_RESTART;
-      }
-    }
   }
   if (ops) {
-    int32_t status = gpu ? vm_ops_prepare_src(ops, &src, &shape) : vm_ops_prepare(ops, f, &shape);
+    int32_t status = on_gpu ? vm_ops_prepare_src(ops, &src, &shape) : vm_ops_prepare(ops, pf, &shape);
     if (status < 0) {
       vm_clip_fail_own(clip, status, "%s", vm_ops_error(ops));
       return clip->state;
@@ -840,14 +844,13 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
   memset(out, 0, sizeof *out);
   out->data_offset = -1;
   if (dst) {
-    if (gpu) {
+    if (on_gpu) {
       int64_t t0 = vm_now_ns();
-      int32_t status = ops && vm_ops_converts(ops) ? vm_gpu_render(work, &pic, ops, dst, why, sizeof why)
-                                                   : vm_nvdec_download(clip, f, dst, size);
+      int32_t status = kernels && vm_ops_converts(ops) ? vm_gpu_render(work, &pic, ops, dst, why, sizeof why)
+                                                       : vm_nvdec_download(clip, f, dst, size);
       clip->stats.gpu_ns += vm_now_ns() - t0;
       if (status != VM_OK) {
-        vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, status == VM_ERR_INTERNAL && ops && vm_ops_converts(ops)
-                                                         ? why : "downloading a frame failed");
+        vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, kernels && vm_ops_converts(ops) ? why : "downloading a frame failed");
         return VM_EMIT_RESTART;
       }
     } else if (ops) {
@@ -857,8 +860,8 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
         return clip->state;
       }
     } else {
-      av_image_copy_to_buffer(dst, size, (const uint8_t *const *)f->data, f->linesize, f->format,
-                              f->width, f->height, 1);
+      av_image_copy_to_buffer(dst, size, (const uint8_t *const *)pf->data, pf->linesize, pf->format,
+                              pf->width, pf->height, 1);
     }
     if (batch->want & VM_WANT_MD5) av_md5_sum(out->md5, dst, size);
     if (batch->want & VM_WANT_PIXELS) {
@@ -871,7 +874,7 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
   out->duration = f->duration;
   if (ops && (batch->want & VM_WANT_STATS)) {
     int32_t status;
-    if (gpu) {
+    if (kernels) {
       int64_t t0 = vm_now_ns();
       status = vm_gpu_stats(work, &pic, &src, ops, out, why, sizeof why);
       clip->stats.gpu_ns += vm_now_ns() - t0;
@@ -896,7 +899,8 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
     out->flags |= VM_FRAME_CORRUPT;
     clip->packet_failed = 1;
   }
-  if (clip->info.pix_fmt < 0) fill_pix_fmt(&clip->info, gpu ? pic.sw_pix_fmt : f->format);
+  if (clip->info.pix_fmt < 0)
+    fill_pix_fmt(&clip->info, f->format == AV_PIX_FMT_CUDA ? clip->dec->sw_pix_fmt : f->format);
   clip->last_pts = out->pts;
   batch->count++;
   clip->stats.frames++;

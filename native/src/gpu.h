@@ -79,6 +79,11 @@ int vm_gpu_built(void);
  * NO_DECODER) with the reason in `why`. Probes the device the first time. */
 int32_t vm_gpu_usable(int index, char *why, size_t why_size);
 
+/* Whether the kernels run on device `index` (their round trip passed); 0 with the reason. A
+ * GPU whose kernels cannot run (a driver too old for this CUDA runtime's code, say) still
+ * decodes on NVDEC; its frames are downloaded for the CPU's operations. */
+int vm_gpu_kernels_usable(int index, char *why, size_t why_size);
+
 /* NVDEC can decode this stream as the decoder describes it (codec, the CPU format it would
  * output, coded size): VM_FALLBACK_NONE, or VM_FALLBACK_UNSUPPORTED / _GPU_ERROR with why. */
 int32_t vm_gpu_check_stream(int index, enum AVCodecID codec, int sw_pix_fmt, int coded_width, int coded_height,
@@ -135,7 +140,13 @@ int32_t vm_nvdec_picture(vm_clip *clip, const AVFrame *f, vm_gpu_picture *pic, v
 /* Downloads the GPU frame and repacks it into dst (size bytes) as the CPU decoder's frame. */
 int32_t vm_nvdec_download(vm_clip *clip, const AVFrame *f, uint8_t *dst, int64_t size);
 
-/* The GPU work state of the clip's decoder (created on first use), or NULL with the reason. */
+/* The GPU frame downloaded into a host frame of the CPU decoder's format (cropped, the frame's
+ * properties copied), for the CPU's operations where the kernels cannot run; NULL after
+ * recording a GPU failure. Owned by the clip, valid until the next call. */
+AVFrame *vm_nvdec_host_frame(vm_clip *clip, const AVFrame *f);
+
+/* The GPU work state of the clip's decoder (created on first use), or NULL with the reason
+ * (the kernels cannot run on this GPU). */
 vm_gpu_work *vm_nvdec_work(vm_clip *clip, char *why, size_t why_size);
 
 /* At close: the decoder back to the cache when the clip ended cleanly, else freed. */

@@ -60,6 +60,18 @@ int32_t vm_gpu_check_stream(int index, enum AVCodecID codec, int sw_pix_fmt, int
   return VM_FALLBACK_NO_GPU;
 }
 
+int vm_gpu_kernels_usable(int index, char *why, size_t why_size) {
+  (void)index;
+  vm_strlcpy(why, built_without, why_size);
+  return 0;
+}
+
+AVFrame *vm_nvdec_host_frame(vm_clip *clip, const AVFrame *f) {
+  (void)clip;
+  (void)f;
+  return NULL;
+}
+
 AVBufferRef *vm_gpu_device_ref(int index) {
   (void)index;
   return NULL;
@@ -141,4 +153,7 @@ vm_gpu_work *vm_nvdec_work(vm_clip *clip, char *why, size_t why_size) {
   return NULL;
 }
 
-void vm_nvdec_close(vm_clip *clip) { av_frame_free(&clip->download); }
+void vm_nvdec_close(vm_clip *clip) {
+  av_frame_free(&clip->download);
+  av_frame_free(&clip->host_frame);
+}

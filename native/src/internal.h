@@ -84,6 +84,7 @@ struct vm_clip {
   int64_t skip_frames;    /* after a restart: frames the CPU decoder decodes again, not returned */
   int64_t last_pts;       /* pts of the last frame returned */
   AVFrame *download;      /* a GPU frame downloaded, for the native format */
+  AVFrame *host_frame;    /* ... and repacked as a CPU frame, where the kernels cannot run */
 
   vm_clip_info info;
   vm_clip_stats stats;

@@ -96,6 +96,6 @@ final class ClipTask {
     return new ClipResult(w.ref(), w.hash(), status, error, info, frames, s == null ? 0 : s.decodeErrors(),
         s == null ? 0 : s.bytesRead(), w.fetchNanos(), s == null ? decodeStageNanos : s.openNanos(),
         s == null ? 0 : s.demuxNanos(), s == null ? 0 : s.decodeNanos(), s == null ? 0 : s.outputNanos(),
-        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s == null ? threads : s.threads(), Instant.now());
+        w.fetchNanos() + decodeStageNanos, w.attempts(), info.backend(), s == null ? threads : s.threads(), Instant.now());
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vidmill.decode.ClipInfo;
 import io.vidmill.decode.FrameBatch;
+import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
 import io.vidmill.fetch.Fetcher;
@@ -79,6 +80,7 @@ public final class Run {
   private final RunStats stats = new RunStats();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
   private final Tuner tuner;
+  private final DevicePlan devices;
   private final ResourceLimits memoryProbe;
   // what the decoders need to know to spend idle cores on the last clips of a run
   private volatile boolean manifestDone;
@@ -104,12 +106,18 @@ public final class Run {
     this(options, out, stdin, ResourceLimits.detect());
   }
 
-  /** With the CPU and memory limits given rather than read from this process's cgroup. */
+  /**
+   * With the CPU and memory limits given rather than read from this process's cgroup.
+   *
+   * @throws IllegalStateException when the decode options ask for {@code --device cuda} (or
+   *     {@code cuda:N}) and that GPU does not decode
+   */
   public Run(RunOptions options, PrintWriter out, InputStream stdin, ResourceLimits limits) {
     this.o = options;
     this.out = out;
     this.stdin = stdin;
-    this.tuner = new Tuner(limits, options.tuning());
+    this.devices = DevicePlan.of(options.decode().device(), limits.wholeCpus());
+    this.tuner = new Tuner(limits, options.tuning(), devices.sessions());
     this.memoryProbe = limits;
     Tuner.Settings s = tuner.settings();
     this.activeWorkers = new Gates.Workers(s.workers());
@@ -119,6 +127,11 @@ public final class Run {
 
   public RunStats stats() {
     return stats;
+  }
+
+  /** NVML's gauges of the GPUs this run decodes on (nothing without). */
+  public io.vidmill.metrics.GpuMonitor gpuMonitor() {
+    return devices.monitor();
   }
 
   /** The tuner of this run: its current settings and every decision with its reason. */
@@ -147,6 +160,7 @@ public final class Run {
     m.put("decoder_threads", s.threads());
     m.put("fetch_concurrency", s.fetchConcurrency());
     m.put("max_bytes_in_flight", s.bytesInFlight());
+    if (tuner.gpuSessions() != null) m.put("gpu_sessions", tuner.gpuSessions().perGpu());
     return m;
   }
 
@@ -242,6 +256,7 @@ public final class Run {
     b.append(String.format(Locale.ROOT, "vidmill run: %s -> %s, shard %s (%s)%ntuning: %s%s (%s)",
         o.input(), dir.root, o.shard().label(), o.shard().source(),
         tuner.allFixed() ? "fixed, " : "auto, starting with ", start.settings().describe(), start.reason()));
+    if (o.decode().device().wantsGpu()) b.append(System.lineSeparator()).append(io.vidmill.gpu.Cuda.choice(o.decode().device()));
     if (state.done().size() > 0) {
       b.append(String.format(Locale.ROOT, "%nresuming: %,d clips already done in %d parts", state.done().size(),
           state.parts().size()));
@@ -356,6 +371,7 @@ public final class Run {
             fetchSlotWaitNanos.sum() + (slotSince != 0 ? Math.max(0, now - slotSince) : 0),
             fetcher.budget().waitNanos(), memoryUsed(), manifestDone);
         Tuner.Settings s = tuner.observe(x);
+        if (devices.onGpus()) s = tuner.observeGpu(devices.sample(now, pixels.sum()));
         if (s.workers() != activeWorkers.active()) activeWorkers.setActive(s.workers());
         if (s.fetchConcurrency() != fetchSlots.size()) fetchSlots.resize(s.fetchConcurrency());
         if (s.bytesInFlight() != fetcher.budget().capacity()) fetcher.budget().setCapacity(s.bytesInFlight());
@@ -384,6 +400,8 @@ public final class Run {
       drain(in, results);
       return;
     }
+    // with GPUs: decoder `index` is one of its GPU's group
+    OpenOptions decode = o.decode().withDevice(devices.deviceFor(index));
     try (FrameBatch batch = FrameBatch.allocate(32)) {
       while (true) {
         activeWorkers.await(index);
@@ -402,7 +420,7 @@ public final class Run {
         ClipResult r;
         stats.decoding.incrementAndGet();
         try {
-          r = ClipTask.decode(w, batch, o.decode(), tuner.threadsFor(last));
+          r = ClipTask.decode(w, batch, decode, tuner.threadsFor(last));
         } catch (RuntimeException | Error e) {
           // a bug, not the clip's fault: record it against the clip and go on
           r = ClipTask.result(w, Status.INTERNAL, String.valueOf(e), ClipInfo.UNKNOWN, null, 0, 0, 0);

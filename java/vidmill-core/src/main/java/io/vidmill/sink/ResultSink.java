@@ -56,7 +56,7 @@ public final class ResultSink implements AutoCloseable {
       new String[] {"fetch_ms", "DOUBLE"}, new String[] {"open_ms", "DOUBLE"}, new String[] {"demux_ms", "DOUBLE"},
       new String[] {"decode_ms", "DOUBLE"}, new String[] {"output_ms", "DOUBLE"}, new String[] {"total_ms", "DOUBLE"},
       new String[] {"attempts", "INTEGER"}, new String[] {"backend", "VARCHAR"}, new String[] {"threads", "INTEGER"},
-      new String[] {"finished_at", "TIMESTAMPTZ"});
+      new String[] {"finished_at", "TIMESTAMPTZ"}, new String[] {"backend_reason", "VARCHAR"});
 
   private final Path clipsDir;
   private final Path failuresFile;
@@ -198,6 +198,8 @@ public final class ResultSink implements AutoCloseable {
     row.add(r.backend());
     row.add(r.threads());
     row.add(r.finishedAt().atOffset(ZoneOffset.UTC));
+    // why a clip asked for a GPU decoded on the CPU (NO_GPU: ..., UNSUPPORTED: ...); null when it did not
+    row.add(text(i.backendReason()));
     for (String c : passthrough) row.add(cols.get(c));
     Set<String> extra = new LinkedHashSet<>(cols.keySet());
     passthrough.forEach(extra::remove);
