@@ -243,12 +243,21 @@ int32_t vm_nvdec_picture(vm_clip *clip, const AVFrame *f, vm_gpu_picture *pic, v
 int32_t vm_nvdec_download(vm_clip *clip, const AVFrame *f, uint8_t *dst, int64_t size) {
   AVFrame *d = clip->download;
   if (!d) d = clip->download = av_frame_alloc();
-  if (!d) return VM_ERR_OUT_OF_MEMORY;
   const AVHWFramesContext *fc = (const AVHWFramesContext *)f->hw_frames_ctx->data;
-  if (d->buf[0] && (d->format != fc->sw_format || d->width != f->width || d->height != f->height)) av_frame_unref(d);
-  int64_t t0 = vm_now_ns();
-  int ret = av_hwframe_transfer_data(d, f, 0);
-  clip->stats.gpu_ns += vm_now_ns() - t0;
+  /* The whole surface: FFmpeg's CUDA transfer copies height >> 1 chroma rows, one short of an
+   * odd-height picture's; the surface has them all (its size is the pool's, rounded up). */
+  AVFrame *whole = av_frame_clone(f);
+  if (!d || !whole) {
+    av_frame_free(&whole);
+    vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, "out of memory");
+    return VM_ERR_INTERNAL;
+  }
+  whole->width = fc->width;
+  whole->height = fc->height;
+  if (d->buf[0] && (d->format != fc->sw_format || d->width != whole->width || d->height != whole->height))
+    av_frame_unref(d);
+  int ret = av_hwframe_transfer_data(d, whole, 0);
+  av_frame_free(&whole);
   if (ret < 0) {
     char err[128];
     vm_format_averror(ret, err, sizeof err);
@@ -257,14 +266,13 @@ int32_t vm_nvdec_download(vm_clip *clip, const AVFrame *f, uint8_t *dst, int64_t
     vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, why);
     return VM_ERR_INTERNAL;
   }
-  /* the download has the frame's full size; cropped as the device frame is */
+  /* cropped as the device frame is */
   const int sw = clip->dec->sw_pix_fmt;
   int x, y, w, h;
   int64_t linesize[4];
   for (int i = 0; i < 4; i++) linesize[i] = d->linesize[i];
   vm_gpu_picture pic;
-  AVFrame shape = *f; /* crop fields and size of the device frame */
-  if (vm_gpu_crop_rect(&shape, sw, (clip->dec->flags & AV_CODEC_FLAG_UNALIGNED) != 0, &x, &y, &w, &h) != VM_OK ||
+  if (vm_gpu_crop_rect(f, sw, (clip->dec->flags & AV_CODEC_FLAG_UNALIGNED) != 0, &x, &y, &w, &h) != VM_OK ||
       vm_gpu_picture_of(sw, fc->sw_format, d->data, linesize, x, y, w, h, &pic) != VM_OK)
     return VM_ERR_INTERNAL;
   return vm_gpu_repack(&pic, dst, size);
@@ -304,6 +312,7 @@ vm_gpu_work *vm_nvdec_work(vm_clip *clip, char *why, size_t why_size) {
     snprintf(why, why_size, "not on the GPU");
     return NULL;
   }
+  if (d->work) return d->work;
   if (!vm_gpu_kernels_usable(d->device, why, why_size)) return NULL;
   if (!d->work) d->work = vm_gpu_work_new(vm_gk_cuda_new(d->device, why, why_size));
   return d->work;

@@ -108,8 +108,16 @@ int32_t vm_gpu_repack(const vm_gpu_picture *pic, uint8_t *dst, int64_t size) {
 /* Buffers on the backend, each grown as needed and kept: a clip of a new shape uploads new
  * tables into the same memory instead of freeing and allocating (cudaFree waits for the whole
  * device). */
-enum { B_TMP0, B_TMP1, B_TMP2, B_ROWS0, B_ROWS1, B_ROWS2, B_OUT, B_STMP, B_SIMG, B_MTMP, B_MOTION, B_HTMP, B_HASH,
-       B_PARTIALS, B_PLAN_TABLES, B_STATS_TABLES = B_PLAN_TABLES + 6, B_COUNT = B_STATS_TABLES + 6 };
+enum { B_TMP0, B_TMP1, B_TMP2, B_ROWS0, B_ROWS1, B_ROWS2, B_OUT, B_STMP, B_SIMG, B_MTMP, B_HTMP, B_SUMS,
+       B_PLAN_TABLES, B_STATS_TABLES = B_PLAN_TABLES + 6, B_COUNT = B_STATS_TABLES + 6 };
+
+/* What the statistics bring back, in one download: the blocks' sums, the motion and dHash
+ * images. */
+typedef struct stats_out {
+  vm_px_luma_acc partials[VM_GK_REDUCE_MAX_BLOCKS];
+  int16_t motion[VM_STATS_MOTION_N];
+  int16_t hash[VM_STATS_HASH_W * VM_STATS_HASH_H];
+} stats_out;
 
 struct vm_gpu_work {
   vm_gk *gk;
@@ -119,7 +127,7 @@ struct vm_gpu_work {
   uint64_t plan_gen, stats_gen;
   vm_gk_axis ax[3], ay[3];
   vm_gk_axis sax, say, smx, smy, shx, shy;
-  vm_px_luma_acc partials[VM_GK_REDUCE_MAX_BLOCKS];
+  stats_out back;
 };
 
 vm_gpu_work *vm_gpu_work_new(vm_gk *gk) {
@@ -263,24 +271,22 @@ int32_t vm_gpu_stats(vm_gpu_work *w, const vm_gpu_picture *pic, const vm_ops_src
 
   const int64_t n = (int64_t)v.sw * v.sh;
   int16_t *img = buffer(w, B_SIMG, (size_t)n * sizeof(int16_t));
-  int16_t *motion = buffer(w, B_MOTION, VM_STATS_MOTION_N * sizeof(int16_t));
-  int16_t *hash = buffer(w, B_HASH, (size_t)w->shx.n * w->shy.n * sizeof(int16_t));
-  vm_px_luma_acc *partials = buffer(w, B_PARTIALS, sizeof(vm_px_luma_acc) * VM_GK_REDUCE_MAX_BLOCKS);
-  if (!img || !motion || !hash || !partials) return backend_failed(w, "allocating the statistics", err, err_size);
+  stats_out *dev = buffer(w, B_SUMS, sizeof(stats_out));
+  if (!img || !dev) return backend_failed(w, "allocating the statistics", err, err_size);
   if (resample(w, &pic->c[0], &w->sax, &w->say, B_STMP, img))
     return backend_failed(w, "the statistics image", err, err_size);
-  vm_gk_reduce_args r = {img, v.sw, v.sh, ls, vm_gk_reduce_blocks(n), partials};
+  vm_gk_reduce_args r = {img, v.sw, v.sh, ls, vm_gk_reduce_blocks(n), dev->partials};
   if (gk->ops->reduce(gk, &r)) return backend_failed(w, "the statistics sums", err, err_size);
   const vm_gk_plane q14 = {(const uint8_t *)img, (int64_t)v.sw * 2, 2, 2, 0, 0, VM_PX_Q};
-  if (resample(w, &q14, &w->smx, &w->smy, B_MTMP, motion) || resample(w, &q14, &w->shx, &w->shy, B_HTMP, hash))
+  if (resample(w, &q14, &w->smx, &w->smy, B_MTMP, dev->motion) || resample(w, &q14, &w->shx, &w->shy, B_HTMP, dev->hash))
     return backend_failed(w, "the motion and hash images", err, err_size);
-  vm_stats_sums sums;
-  if (gk->ops->download(gk, w->partials, partials, sizeof(vm_px_luma_acc) * (size_t)r.blocks) ||
-      gk->ops->download(gk, sums.motion_q, motion, sizeof sums.motion_q) ||
-      gk->ops->download(gk, sums.hash_q, hash, sizeof sums.hash_q))
+  if (gk->ops->download(gk, &w->back, dev, sizeof w->back))
     return backend_failed(w, "downloading the statistics", err, err_size);
+  vm_stats_sums sums;
+  memcpy(sums.motion_q, w->back.motion, sizeof sums.motion_q);
+  memcpy(sums.hash_q, w->back.hash, sizeof sums.hash_q);
   vm_gk_acc_clear(&sums.acc);
-  for (int b = 0; b < r.blocks; b++) vm_gk_acc_merge(&sums.acc, &w->partials[b]);
+  for (int b = 0; b < r.blocks; b++) vm_gk_acc_merge(&sums.acc, &w->back.partials[b]);
   return vm_stats_finish(st, &sums, ls, orientation, o->scene_threshold, out);
 }
 
@@ -324,20 +330,14 @@ static int32_t nvdec_layout(const vm_image *im, int surface, uint8_t *planes[4],
   return VM_OK;
 }
 
-static int matrix_of_image(int m) { return m == VM_MATRIX_AUTO ? 0 : m; }
-
 int32_t vm_image_process_on(const vm_image *image, const vm_output *output, vm_batch *batch, int32_t device,
                             int32_t device_index) {
   if (device == VM_DEVICE_CPU) return vm_image_process(image, output, batch);
-  if ((device != VM_DEVICE_CUDA && device != VM_DEVICE_EMULATED) || !image || image->struct_size < sizeof *image ||
-      !batch || batch->struct_size < sizeof *batch || !batch->frames || batch->capacity < 1 || image->width < 1 ||
-      image->height < 1 || image->orientation < 0 || image->orientation > VM_ORIENTATION_TRANSVERSE ||
-      ((batch->want & VM_WANT_PIXELS) && (batch->data_capacity < 0 || (!batch->data && batch->data_capacity))))
-    return VM_ERR_INVALID_ARGUMENT;
+  if (device != VM_DEVICE_CUDA && device != VM_DEVICE_EMULATED) return VM_ERR_INVALID_ARGUMENT;
+  int32_t status = vm_image_check(image, batch);
+  if (status != VM_OK) return status;
   const int surface = vm_gpu_surface_format(image->pix_fmt, 1);
   if (surface < 0) return VM_ERR_UNSUPPORTED_CODEC;
-  for (int i = 0; i < av_pix_fmt_count_planes((enum AVPixelFormat)image->pix_fmt); i++)
-    if (!image->planes[i] || image->strides[i] <= 0) return VM_ERR_INVALID_ARGUMENT;
   batch->count = 0;
   batch->data_used = 0;
   batch->data_needed = 0;
@@ -349,10 +349,9 @@ int32_t vm_image_process_on(const vm_image *image, const vm_output *output, vm_b
   vm_gpu_work *w = vm_gpu_work_new(gk);
   vm_ops *ops = vm_ops_new();
   uint8_t *host[4] = {NULL, NULL, NULL, NULL}, *dev[4] = {NULL, NULL, NULL, NULL}, *back[4] = {NULL, NULL, NULL, NULL};
-  uint8_t *scratch = NULL;
   int64_t pitch[4] = {0, 0, 0, 0};
   int nplanes = 0;
-  int32_t status = w && ops ? VM_OK : VM_ERR_OUT_OF_MEMORY;
+  status = w && ops ? VM_OK : VM_ERR_OUT_OF_MEMORY;
   char err[256] = "";
   if (status == VM_OK) status = vm_ops_set_output(ops, output, err, sizeof err);
   if (status == VM_OK) status = nvdec_layout(image, surface, host, pitch, &nplanes);
@@ -366,34 +365,13 @@ int32_t vm_image_process_on(const vm_image *image, const vm_output *output, vm_b
   if (status == VM_OK)
     status = vm_gpu_picture_of(image->pix_fmt, surface, dev, pitch, 0, 0, image->width, image->height, &pic);
   vm_ops_src s;
-  memset(&s, 0, sizeof s);
-  s.pix_fmt = image->pix_fmt;
-  s.width = image->width;
-  s.height = image->height;
-  s.color_space = matrix_of_image(image->matrix);
-  s.color_range = image->color_range;
-  s.chroma_location = image->chroma_location;
-  s.sar_num = image->sar_num;
-  s.sar_den = image->sar_den;
-  s.orientation = image->orientation;
+  vm_image_source(image, &s);
+  memset(s.data, 0, sizeof s.data); /* the planner needs no pixels; the kernels read pic */
   vm_ops_shape shape;
   if (status == VM_OK) status = vm_ops_prepare_src(ops, &s, &shape);
-  vm_frame *out = &batch->frames[0];
   if (status == VM_OK) {
-    memset(out, 0, sizeof *out);
-    out->pts = out->dts = INT64_MIN;
-    out->data_offset = -1;
-    uint8_t *dst = NULL;
-    if (batch->want & VM_WANT_PIXELS) {
-      if (shape.size > batch->data_capacity) {
-        batch->data_needed = shape.size;
-        status = VM_ERR_BUFFER_TOO_SMALL;
-      }
-      dst = batch->data;
-    } else if (batch->want & VM_WANT_MD5) {
-      dst = scratch = av_malloc((size_t)shape.size);
-      if (!dst) status = VM_ERR_OUT_OF_MEMORY;
-    }
+    uint8_t *scratch;
+    uint8_t *dst = vm_image_target(batch, &shape, &scratch, &status);
     if (status == VM_OK && dst) {
       if (vm_ops_converts(ops)) {
         status = vm_gpu_render(w, &pic, ops, dst, err, sizeof err);
@@ -409,21 +387,11 @@ int32_t vm_image_process_on(const vm_image *image, const vm_output *output, vm_b
         if (status == VM_OK) status = vm_gpu_repack(&hp, dst, shape.size);
       }
     }
-    if (status == VM_OK && dst && (batch->want & VM_WANT_MD5)) av_md5_sum(out->md5, dst, (size_t)shape.size);
-    if (status == VM_OK && (batch->want & VM_WANT_STATS)) status = vm_gpu_stats(w, &pic, &s, ops, out, err, sizeof err);
-    if (status == VM_OK) {
-      if (batch->want & VM_WANT_PIXELS) {
-        out->data_offset = 0;
-        batch->data_used = shape.size;
-      }
-      out->data_size = shape.size;
-      out->width = shape.width;
-      out->height = shape.height;
-      out->pix_fmt = shape.pix_fmt;
-      batch->count = 1;
-    }
+    if (status == VM_OK && (batch->want & VM_WANT_STATS))
+      status = vm_gpu_stats(w, &pic, &s, ops, &batch->frames[0], err, sizeof err);
+    if (status == VM_OK) vm_image_done(batch, &shape, dst);
+    av_free(scratch);
   }
-  av_free(scratch);
   for (int p = 0; p < 3; p++) {
     av_free(host[p]);
     av_free(back[p]);

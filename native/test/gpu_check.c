@@ -185,6 +185,7 @@ static void synthetic_cases(int a, int b, int pixel_tol, int exact, int *worst) 
     }
 }
 
+/* for_each_valid's callback has no context: the comparison it runs */
 static int corpus_a, corpus_b, corpus_tol, corpus_exact, *corpus_worst, corpus_frames;
 
 static void corpus_file(const char *path, const char *name) {
@@ -241,22 +242,25 @@ static void crop_cases(void) {
   printf("gpucheck: cropping rule equal to av_frame_apply_cropping in %d cases\n", n);
 }
 
+/* The first frame of every corpus clip in an NVDEC format, device b against device a; how many. */
+static int corpus_cases(const char *media, int a, int b, int pixel_tol, int exact, int *worst) {
+  if (!media) return 0;
+  corpus_a = a;
+  corpus_b = b;
+  corpus_tol = pixel_tol;
+  corpus_exact = exact;
+  corpus_worst = worst;
+  corpus_frames = 0;
+  for_each_valid(media, corpus_file);
+  return corpus_frames;
+}
+
 int cmd_gpucheck_emulated(const char *media) {
   int worst = 0;
   crop_cases();
   /* the pixels are the CPU's exactly (the same integer arithmetic); the bound is +-1 */
   synthetic_cases(VM_DEVICE_CPU, VM_DEVICE_EMULATED, 0, 0, &worst);
-  int frames = 0;
-  if (media) {
-    corpus_a = VM_DEVICE_CPU;
-    corpus_b = VM_DEVICE_EMULATED;
-    corpus_tol = 0;
-    corpus_exact = 0;
-    corpus_worst = &worst;
-    corpus_frames = 0;
-    for_each_valid(media, corpus_file);
-    frames = corpus_frames;
-  }
+  int frames = corpus_cases(media, VM_DEVICE_CPU, VM_DEVICE_EMULATED, 0, 0, &worst);
   printf("gpucheck emulated: %d checks, %d failures; pixels differ from the CPU path by at most %d; "
          "%d corpus frames\n", checked, failures, worst, frames);
   return failures != 0;
@@ -487,17 +491,7 @@ int cmd_gpucheck_device(const char *dir, const char *media, const char *clips) {
   int worst_emu = 0, worst_cpu = 0;
   synthetic_cases(VM_DEVICE_EMULATED, VM_DEVICE_CUDA, 0, 1, &worst_emu);
   synthetic_cases(VM_DEVICE_CPU, VM_DEVICE_CUDA, 1, 0, &worst_cpu);
-  int frames = 0;
-  if (media) {
-    corpus_a = VM_DEVICE_EMULATED;
-    corpus_b = VM_DEVICE_CUDA;
-    corpus_tol = 0;
-    corpus_exact = 1;
-    corpus_worst = &worst_emu;
-    corpus_frames = 0;
-    for_each_valid(media, corpus_file);
-    frames = corpus_frames;
-  }
+  int frames = corpus_cases(media, VM_DEVICE_EMULATED, VM_DEVICE_CUDA, 0, 1, &worst_emu);
   printf("gpucheck kernels: %d checks, %d failures; CUDA vs emulation: pixels differ by at most %d (statistics "
          "bit-equal unless failed above); CUDA vs CPU: at most %d; %d corpus frames\n", checked, failures, worst_emu,
          worst_cpu, frames);

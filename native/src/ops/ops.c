@@ -548,7 +548,7 @@ void vm_ops_aggregates(const vm_ops *ops, vm_clip_aggregates *agg) {
 
 /* ---- one caller-owned picture -------------------------------------------------------- */
 
-int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batch *batch) {
+int32_t vm_image_check(const vm_image *image, const vm_batch *batch) {
   if (!image || image->struct_size < sizeof *image || !batch || batch->struct_size < sizeof *batch ||
       !batch->frames || batch->capacity < 1 || image->width < 1 || image->height < 1 ||
       image->matrix < VM_MATRIX_AUTO || image->matrix > VM_MATRIX_RGB || image->orientation < 0 ||
@@ -560,61 +560,80 @@ int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batc
     return VM_ERR_INVALID_ARGUMENT; /* a palette format needs its palette in planes[1] */
   for (int i = 0; i < av_pix_fmt_count_planes((enum AVPixelFormat)image->pix_fmt); i++)
     if (!image->planes[i] || image->strides[i] <= 0 || image->strides[i] > INT32_MAX) return VM_ERR_INVALID_ARGUMENT;
+  return VM_OK;
+}
+
+void vm_image_source(const vm_image *image, vm_ops_src *s) {
+  memset(s, 0, sizeof *s);
+  s->pix_fmt = image->pix_fmt;
+  s->width = image->width;
+  s->height = image->height;
+  for (int i = 0; i < 4; i++) {
+    s->data[i] = image->planes[i];
+    s->linesize[i] = image->strides[i];
+  }
+  s->color_space = image->matrix;
+  s->color_range = image->color_range;
+  s->chroma_location = image->chroma_location;
+  s->sar_num = image->sar_num;
+  s->sar_den = image->sar_den;
+  s->orientation = image->orientation;
+}
+
+uint8_t *vm_image_target(vm_batch *batch, const vm_ops_shape *shape, uint8_t **scratch, int32_t *status) {
+  vm_frame *out = &batch->frames[0];
+  memset(out, 0, sizeof *out);
+  out->pts = out->dts = INT64_MIN;
+  out->data_offset = -1;
+  *scratch = NULL;
+  if (batch->want & VM_WANT_PIXELS) {
+    if (shape->size > batch->data_capacity) {
+      batch->data_needed = shape->size;
+      *status = VM_ERR_BUFFER_TOO_SMALL;
+    }
+    return batch->data;
+  }
+  if (!(batch->want & VM_WANT_MD5)) return NULL;
+  *scratch = av_malloc((size_t)shape->size);
+  if (!*scratch) *status = VM_ERR_OUT_OF_MEMORY;
+  return *scratch;
+}
+
+void vm_image_done(vm_batch *batch, const vm_ops_shape *shape, const uint8_t *dst) {
+  vm_frame *out = &batch->frames[0];
+  if (dst && (batch->want & VM_WANT_MD5)) av_md5_sum(out->md5, dst, (size_t)shape->size);
+  if (batch->want & VM_WANT_PIXELS) {
+    out->data_offset = 0;
+    batch->data_used = shape->size;
+  }
+  out->data_size = shape->size;
+  out->width = shape->width;
+  out->height = shape->height;
+  out->pix_fmt = shape->pix_fmt;
+  batch->count = 1;
+}
+
+int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batch *batch) {
+  int32_t status = vm_image_check(image, batch);
+  if (status != VM_OK) return status;
   batch->count = 0;
   batch->data_used = 0;
   batch->data_needed = 0;
   vm_ops *ops = vm_ops_new();
   if (!ops) return VM_ERR_OUT_OF_MEMORY;
   char err[VM_OPS_ERROR_SIZE];
-  int32_t status = vm_ops_set_output(ops, output, err, sizeof err);
+  status = vm_ops_set_output(ops, output, err, sizeof err);
   vm_ops_src s;
-  memset(&s, 0, sizeof s);
-  s.pix_fmt = image->pix_fmt;
-  s.width = image->width;
-  s.height = image->height;
-  for (int i = 0; i < 4; i++) {
-    s.data[i] = image->planes[i];
-    s.linesize[i] = image->strides[i];
-  }
-  s.color_space = image->matrix;
-  s.color_range = image->color_range;
-  s.chroma_location = image->chroma_location;
-  s.sar_num = image->sar_num;
-  s.sar_den = image->sar_den;
-  s.orientation = image->orientation;
+  vm_image_source(image, &s);
   vm_ops_shape shape;
   if (status == VM_OK) status = vm_ops_prepare_src(ops, &s, &shape);
-  vm_frame *out = &batch->frames[0];
   if (status == VM_OK) {
-    memset(out, 0, sizeof *out);
-    out->pts = out->dts = INT64_MIN;
-    out->data_offset = -1;
-    uint8_t *dst = NULL, *scratch = NULL;
-    if (batch->want & VM_WANT_PIXELS) {
-      if (shape.size > batch->data_capacity) {
-        batch->data_needed = shape.size;
-        status = VM_ERR_BUFFER_TOO_SMALL;
-      }
-      dst = batch->data;
-    } else if (batch->want & VM_WANT_MD5) {
-      dst = scratch = av_malloc((size_t)shape.size);
-      if (!dst) status = VM_ERR_OUT_OF_MEMORY;
-    }
+    uint8_t *scratch;
+    uint8_t *dst = vm_image_target(batch, &shape, &scratch, &status);
     if (status == VM_OK && dst) status = vm_ops_render(ops, dst);
-    if (status == VM_OK && dst && (batch->want & VM_WANT_MD5)) av_md5_sum(out->md5, dst, (size_t)shape.size);
-    if (status == VM_OK && (batch->want & VM_WANT_STATS)) status = vm_ops_stats(ops, out);
+    if (status == VM_OK && (batch->want & VM_WANT_STATS)) status = vm_ops_stats(ops, &batch->frames[0]);
+    if (status == VM_OK) vm_image_done(batch, &shape, dst);
     av_free(scratch);
-    if (status == VM_OK) {
-      if (batch->want & VM_WANT_PIXELS) {
-        out->data_offset = 0;
-        batch->data_used = shape.size;
-      }
-      out->data_size = shape.size;
-      out->width = shape.width;
-      out->height = shape.height;
-      out->pix_fmt = shape.pix_fmt;
-      batch->count = 1;
-    }
   }
   vm_ops_free(ops);
   return status;

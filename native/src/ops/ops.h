@@ -182,6 +182,14 @@ typedef struct vm_ops_plan {
 } vm_ops_plan;
 void vm_ops_plan_get(const vm_ops *ops, vm_ops_plan *plan);
 
+/* vm_image_process's pieces, shared with vm_image_process_on: the arguments' check; the
+ * picture as a source; where frame 0's picture goes (the batch's data, a scratch buffer for
+ * the MD5 that the caller frees, or NULL), frame 0 reset; and frame 0 completed. */
+int32_t vm_image_check(const vm_image *image, const vm_batch *batch);
+void vm_image_source(const vm_image *image, vm_ops_src *src);
+uint8_t *vm_image_target(vm_batch *batch, const vm_ops_shape *shape, uint8_t **scratch, int32_t *status);
+void vm_image_done(vm_batch *batch, const vm_ops_shape *shape, const uint8_t *dst);
+
 /* The statistics state of the clip's operations, for the GPU path. */
 vm_stats *vm_ops_stats_state(vm_ops *ops);
 /* The output options (scene threshold, flags) in force. */
