@@ -12,7 +12,9 @@
 #   build-steps.sh ci [DEST]         jre + stage + smoke into DEST (default build/image), after a build
 #
 # Run from the repository root. FFMPEG_INCLUDE_DIR (optional) points the native build at FFmpeg
-# 7.1 headers; without it the build fetches Debian 13's (cmake/ffmpeg-headers.sh).
+# 7.1 headers; without it the build fetches Debian 13's (cmake/ffmpeg-headers.sh). VIDMILL_CUDA=ON
+# (the CUDA image) requires the GPU path in the build (nvcc), OFF leaves it out; unset: built
+# when nvcc is found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,8 @@ cli=java/vidmill-cli/target
 maven_flags() {
   local flags=(-B -ntp)
   [ -n "${FFMPEG_INCLUDE_DIR:-}" ] && flags+=("-Dffmpeg.include.dir=$FFMPEG_INCLUDE_DIR")
+  # VIDMILL_CUDA=ON (the CUDA image): the GPU path must be built, not skipped for want of nvcc
+  [ -n "${VIDMILL_CUDA:-}" ] && flags+=("-Dvidmill.cuda=$VIDMILL_CUDA")
   echo "${flags[@]}"
 }
 
@@ -94,7 +98,13 @@ case "$step" in
     echo "$out" | tail -4
     echo "$out" | grep -q '^summary: 25 clips, 22 decoded, 3 failed (3 of them broken on purpose)' ||
       { echo "build-steps: the demo did not give the expected summary:" >&2; echo "$out" >&2; exit 1; }
-    JAVA_HOME="$dest/jre" "$dest/bin/vidmill" version | head -3
+    version=$(JAVA_HOME="$dest/jre" "$dest/bin/vidmill" version)
+    echo "$version" | head -3
+    echo "$version" | tail -1
+    # the CUDA image's library must have the GPU path (no GPU here: it says why there is none)
+    if [ "${VIDMILL_CUDA:-}" = ON ] && echo "$version" | grep -q 'built without CUDA'; then
+      echo "build-steps: VIDMILL_CUDA=ON but libvidmill was built without CUDA" >&2; exit 1
+    fi
     ;;
   ci)
     root=${2:-build/image}

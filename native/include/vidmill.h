@@ -68,6 +68,9 @@ typedef enum vm_struct_id {
   VM_STRUCT_IMAGE = 10,
   VM_STRUCT_SAMPLING = 11,
   VM_STRUCT_ENCODER_OPTIONS = 12,
+  VM_STRUCT_CUDA_DEVICE = 13,
+  VM_STRUCT_CUDA_UTILIZATION = 14,
+  VM_STRUCT_DECODER_CAPS = 15,
 } vm_struct_id;
 
 /* sizeof the struct, or 0 for an unknown id. Lets bindings verify their layouts. */
@@ -148,10 +151,19 @@ typedef enum vm_open_flags {
   VM_OPEN_NO_DECODER = 1 << 1,
 } vm_open_flags;
 
+/* Where a clip decodes (vm_open_options.device). See "GPU decoding" below. */
+typedef enum vm_device {
+  VM_DEVICE_CPU = 0,       /* FFmpeg's software decoders, frame operations in C */
+  VM_DEVICE_CUDA = 1,      /* NVDEC on GPU device_index, frame operations as CUDA kernels; the
+                              clip falls back to the CPU when the GPU cannot take it */
+  VM_DEVICE_EMULATED = 2,  /* vm_image_process_on only: the GPU path's code run on the host */
+} vm_device;
+
 typedef struct vm_open_options {
   uint32_t struct_size;
   uint32_t flags;          /* vm_open_flags */
-  int32_t threads;         /* decoder threads: 0 = FFmpeg's automatic choice, 1 = one */
+  int32_t threads;         /* decoder threads: 0 = FFmpeg's automatic choice, 1 = one (the GPU
+                              decoder always runs one: NVDEC does the work) */
   int32_t reserved0;
   int64_t max_pixels;      /* per frame (width*height); 0 = VM_DEFAULT_MAX_PIXELS */
   int64_t max_frames;      /* per clip; 0 = no limit */
@@ -159,6 +171,9 @@ typedef struct vm_open_options {
   const char *denied_codecs; /* comma-separated FFmpeg codec names refused with
                               VM_ERR_UNSUPPORTED_CODEC; NULL = VM_DEFAULT_DENIED_CODECS,
                               "" = none. Copied at open. */
+  /* Since the GPU path; a caller passing the older struct_size (48) gets the CPU. */
+  int32_t device;          /* vm_device: VM_DEVICE_CPU or VM_DEVICE_CUDA */
+  int32_t device_index;    /* the GPU for VM_DEVICE_CUDA, 0 .. vm_cuda_device_count() - 1 */
 } vm_open_options;
 
 #define VM_DEFAULT_MAX_PIXELS ((int64_t)16384 * 16384)
@@ -190,6 +205,30 @@ VM_API const char *vm_clip_last_error(const vm_clip *clip);
 /* ===================================================================================== */
 
 #define VM_NAME_SIZE 48
+#define VM_REASON_SIZE 200
+
+/* Which decoder ran (vm_clip_info.backend). */
+typedef enum vm_backend {
+  VM_BACKEND_CPU = 0,
+  VM_BACKEND_CUDA = 1,
+} vm_backend;
+
+/* Why a clip opened with VM_DEVICE_CUDA decodes on the CPU (append-only, like vm_status). */
+typedef enum vm_fallback {
+  VM_FALLBACK_NONE = 0,
+  VM_FALLBACK_NO_GPU = 1,         /* no usable GPU: no driver, no device, libvidmill built
+                                     without CUDA, or the device failed its round trip */
+  VM_FALLBACK_NO_DECODER = 2,     /* the GPU (or MIG slice) has no video decoder engine */
+  VM_FALLBACK_UNSUPPORTED = 3,    /* NVDEC of this GPU cannot decode this codec, profile, bit
+                                     depth, chroma format or size (its decoder caps say), or the
+                                     codec is not decoded bit-exactly by NVDEC (MPEG-1/2/4,
+                                     VC-1, MJPEG: their IDCT is not normative) */
+  VM_FALLBACK_DECODE_ERROR = 4,   /* the GPU decoder reported an error: retried on the CPU */
+  VM_FALLBACK_GPU_ERROR = 5,      /* a CUDA or NVDEC call failed (out of memory, no session left) */
+} vm_fallback;
+
+/* The fallback's stable name ("NO_GPU", ...; "NONE"), static; "UNKNOWN" for other values. */
+VM_API const char *vm_fallback_name(int32_t fallback);
 
 typedef struct vm_clip_info {
   uint32_t struct_size;
@@ -222,6 +261,17 @@ typedef struct vm_clip_info {
   char color_primaries[16];
   char color_transfer[16];
   char decoder[VM_NAME_SIZE];    /* the FFmpeg decoder that runs ("h264", "libaom-av1") */
+  /* Since the GPU path (a caller passing the older struct_size, 424, gets the fields above):
+   * where the clip decodes. Decided when the decoder opens, and again when a clip asked for
+   * the GPU falls back to the CPU: at the first frame (what NVDEC cannot decode is only known
+   * from the bitstream) or after a GPU decoding error (the clip is decoded again on the CPU
+   * from its start; the frames already returned are not returned twice). */
+  int32_t backend;               /* vm_backend */
+  int32_t backend_device;        /* the GPU's index for VM_BACKEND_CUDA, else -1 */
+  int32_t backend_fallback;      /* vm_fallback: why a clip asked for the GPU is on the CPU */
+  int32_t reserved1;
+  char backend_reason[VM_REASON_SIZE]; /* the fallback's cause for a person ("" without one),
+                                   starting with its stable name (see vm_fallback_name) */
 } vm_clip_info;
 
 /* Copies the clip's description. Valid after a successful open; after a failed open the
@@ -258,10 +308,14 @@ typedef struct vm_clip_stats {
   int64_t plan_ns;             /* time spent reading the packet table and planning (sampling) */
   int32_t sample_path;         /* vm_sample_path */
   int32_t fallbacks;           /* times a prediction failed and the clip was decoded through */
+  /* since the GPU path (struct_size 128 and 72 still accepted) */
+  int64_t gpu_ns;              /* of output_ns, spent in CUDA kernels and transfers */
+  int32_t decoder_reused;      /* 1: the GPU decoder came from the per-GPU cache (no creation) */
+  int32_t restarts;            /* times the clip was decoded again on the CPU after the GPU */
 } vm_clip_stats;
 
-/* Copies the counters; stats->struct_size may be 72 (the fields up to output_ns) or
- * sizeof(vm_clip_stats). */
+/* Copies the counters; stats->struct_size may be 72 (the fields up to output_ns), 128 (up to
+ * fallbacks) or sizeof(vm_clip_stats). */
 VM_API int32_t vm_clip_stats_get(const vm_clip *clip, vm_clip_stats *stats);
 
 /* ===================================================================================== */
@@ -585,6 +639,97 @@ typedef struct vm_image {
  * are -1). VM_ERR_BUFFER_TOO_SMALL with data_needed as vm_clip_next. Thread-safe; for tests,
  * tools and GPU reference checks, not the hot path (it plans every call). */
 VM_API int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batch *batch);
+
+/* vm_image_process through the GPU path: the picture is laid out as NVDEC would deliver it
+ * (NV12, P010/P016 with the samples in the high bits, planar 4:4:4) and processed by the code
+ * the GPU runs on a decoded frame: with VM_DEVICE_CUDA, uploaded to GPU device_index and run
+ * by its CUDA kernels; with VM_DEVICE_EMULATED, the same per-pixel functions run on the host
+ * (what CPU-only tests check); VM_DEVICE_CPU is vm_image_process. The pixels equal
+ * vm_image_process's; the statistics are summed in the GPU's order (docs/gpu.md: equal to
+ * 1e-6 relative, and the emulation equals the GPU exactly). pix_fmt must be one NVDEC outputs
+ * as a software decoder would: yuv420p, yuvj420p, yuv420p10le, yuv420p12le, yuv444p,
+ * yuvj444p, yuv444p10le, yuv444p12le (else VM_ERR_UNSUPPORTED_CODEC); with a native output it
+ * returns the picture repacked from the NVDEC layout, as a frame is downloaded. */
+VM_API int32_t vm_image_process_on(const vm_image *image, const vm_output *output, vm_batch *batch,
+                                   int32_t device, int32_t device_index);
+
+/* ===================================================================================== */
+/* GPU decoding (NVDEC and CUDA)                                                          */
+/* ===================================================================================== */
+
+/* A clip opened with VM_DEVICE_CUDA decodes through FFmpeg's CUDA hwaccel: frames stay in GPU
+ * memory; conversion, resizing and statistics run as CUDA kernels on the same per-pixel
+ * functions as the CPU path (ops/pixel_math.h), so that the CPU path is the reference; only
+ * the output pictures (and for the native format the frames, downloaded for hashing) come back.
+ * One CUDA context per GPU per process (the device's primary context, shared with FFmpeg),
+ * decoders kept between clips while the next clip needs the same one.
+ *
+ * libvidmill loads and works without a GPU or driver: libcuda, libnvcuvid and libnvidia-ml
+ * are opened at run time (FFmpeg opens its own copies the same way), the CUDA runtime is
+ * linked statically. Without them every CUDA clip runs on the CPU (VM_FALLBACK_NO_GPU).
+ * docs/gpu.md has the details. Functions here are thread-safe. */
+
+/* How many CUDA devices this process can use (CUDA_VISIBLE_DEVICES applies), 0 when none;
+ * then `detail` (may be NULL) says why: built without CUDA, no driver, no device. Initialises
+ * the driver once; later calls are cheap. */
+VM_API int32_t vm_cuda_device_count(char *detail, size_t detail_size);
+
+typedef struct vm_cuda_device {
+  uint32_t struct_size;
+  int32_t index;               /* CUDA device index */
+  int32_t compute_major, compute_minor;
+  int32_t multiprocessors;
+  int32_t decoders;            /* NVDEC engines (decoder caps, after vm_cuda_probe: -1 before,
+                                  or when the driver does not say; 0 none) */
+  int32_t mig;                 /* 1: a MIG instance */
+  int32_t reserved0;
+  int64_t memory_bytes;
+  char name[96];
+  char pci_bus_id[32];         /* "0000:3b:00.0" */
+} vm_cuda_device;
+
+/* Describes device `index`: VM_OK, or VM_ERR_INVALID_ARGUMENT for no such device. */
+VM_API int32_t vm_cuda_device_get(int32_t index, vm_cuda_device *device);
+
+/* The real round trip a caller decides on: FFmpeg's CUDA device is created on the device's
+ * primary context and NVDEC's caps are asked for H.264 (the GPU decodes), and a kernel writes
+ * device memory that is read back and checked (the frame operations run on the GPU). VM_OK
+ * when the GPU decodes, with `detail` (may be NULL) saying what does not work: no decoder
+ * engine (vm_cuda_device.decoders 0: clips decode on the CPU), or kernels that cannot run
+ * (frames are then downloaded for the CPU's operations); else a negative status with the
+ * reason. Done once per device (it creates the device's CUDA context), the answer is kept. */
+VM_API int32_t vm_cuda_probe(int32_t index, char *detail, size_t detail_size);
+
+typedef struct vm_cuda_utilization {
+  uint32_t struct_size;
+  int32_t decoder_percent;     /* NVDEC busy over NVML's last sample period, -1 unknown */
+  int32_t sm_percent;          /* kernels running, -1 unknown */
+  int32_t memory_percent;      /* memory controller busy, -1 unknown */
+  int64_t memory_used_bytes;   /* -1 unknown */
+  int64_t memory_total_bytes;
+} vm_cuda_utilization;
+
+/* NVML's view of device `index` (NVML from the driver, opened at run time). VM_OK with
+ * unknown fields at -1 where NVML says nothing (no NVML, MIG instances), or
+ * VM_ERR_INVALID_ARGUMENT for no such device. */
+VM_API int32_t vm_cuda_utilization_get(int32_t index, vm_cuda_utilization *utilization);
+
+typedef struct vm_decoder_caps {
+  uint32_t struct_size;
+  int32_t supported;           /* 1 when NVDEC decodes this codec, depth and chroma format */
+  int32_t decoders;            /* NVDEC engines that can (-1 unknown) */
+  int32_t min_width, min_height;
+  int32_t max_width, max_height;
+  int32_t reserved0;
+  int64_t max_macroblocks;     /* width * height / 256 at most */
+} vm_decoder_caps;
+
+/* NVDEC's decoder caps (cuvidGetDecoderCaps) of device `index` for a codec ("h264", "hevc",
+ * "av1", "vp9", "vp8", "mpeg2video", ...), bit depth 8..12 and chroma format (0 monochrome,
+ * 1 4:2:0, 2 4:2:2, 3 4:4:4). VM_OK (caps->supported says), VM_ERR_UNSUPPORTED_CODEC for a
+ * codec NVDEC has no number for, or a negative status when the GPU cannot be asked. Cached. */
+VM_API int32_t vm_cuda_decoder_caps(int32_t index, const char *codec, int32_t bit_depth, int32_t chroma_format,
+                                    vm_decoder_caps *caps);
 
 /* ===================================================================================== */
 /* Testing the supervision of decoding processes                                          */

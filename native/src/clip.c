@@ -17,6 +17,7 @@
 #include <libavutil/md5.h>
 #include <libavutil/pixdesc.h>
 
+#include "gpu.h"
 #include "internal.h"
 #include "ops/ops.h"
 
@@ -29,6 +30,9 @@ static int interrupt_cb(void *opaque) {
   return clip->deadline_ns && vm_now_ns() > clip->deadline_ns;
 }
 
+/* vm_open_options before the GPU path's fields */
+#define VM_OPEN_OPTIONS_SIZE_V1 48
+
 static void copy_options(vm_clip *clip, const vm_open_options *src) {
   vm_open_options *dst = &clip->opts;
   memset(dst, 0, sizeof *dst);
@@ -36,6 +40,7 @@ static void copy_options(vm_clip *clip, const vm_open_options *src) {
   dst->struct_size = sizeof *dst;
   if (dst->max_pixels <= 0) dst->max_pixels = VM_DEFAULT_MAX_PIXELS;
   if (dst->threads < 0) dst->threads = 0;
+  if (dst->device != VM_DEVICE_CUDA) dst->device = VM_DEVICE_CPU;
   vm_strlcpy(clip->denied_codecs, dst->denied_codecs ? dst->denied_codecs : VM_DEFAULT_DENIED_CODECS,
              sizeof clip->denied_codecs);
   dst->denied_codecs = clip->denied_codecs;
@@ -64,6 +69,18 @@ static void init_info(vm_clip_info *info) {
   info->container_start_us = INT64_MIN;
   info->duration_us = -1;
   info->size_bytes = -1;
+  info->backend = VM_BACKEND_CPU;
+  info->backend_device = -1;
+}
+
+void vm_clip_set_backend(vm_clip *clip, int32_t backend, int32_t device, int32_t fallback, const char *fmt, ...) {
+  clip->info.backend = backend;
+  clip->info.backend_device = device;
+  clip->info.backend_fallback = fallback;
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(clip->info.backend_reason, sizeof clip->info.backend_reason, fmt, args);
+  va_end(args);
 }
 
 static int is_still_image_format(const AVInputFormat *f) {
@@ -423,13 +440,11 @@ static int32_t check_over_limit(vm_clip *clip) {
   return over ? clip->state : VM_OK;
 }
 
-static int32_t open_decoder(vm_clip *clip) {
+int32_t vm_clip_open_cpu_decoder(vm_clip *clip) {
   const AVCodecParameters *p = clip->st->codecpar;
   const AVCodec *codec = clip->codec;
   clip->dec = avcodec_alloc_context3(codec);
-  clip->pkt = av_packet_alloc();
-  clip->frame = av_frame_alloc();
-  if (!clip->dec || !clip->pkt || !clip->frame) {
+  if (!clip->dec) {
     vm_clip_fail_own(clip, VM_ERR_OUT_OF_MEMORY, "out of memory");
     return clip->state;
   }
@@ -457,11 +472,24 @@ static int32_t open_decoder(vm_clip *clip) {
   return VM_OK;
 }
 
+/* The GPU's decoder when the clip asked for it and the GPU can take it, else the CPU's. */
+static int32_t open_decoder(vm_clip *clip) {
+  clip->pkt = av_packet_alloc();
+  clip->frame = av_frame_alloc();
+  if (!clip->pkt || !clip->frame) {
+    vm_clip_fail_own(clip, VM_ERR_OUT_OF_MEMORY, "out of memory");
+    return clip->state;
+  }
+  int32_t gpu = vm_nvdec_open(clip);
+  if (gpu <= 0) return gpu;
+  return vm_clip_open_cpu_decoder(clip);
+}
+
 int32_t vm_clip_open(const vm_source *source, const vm_open_options *options, vm_clip **out) {
   if (!out) return VM_ERR_INVALID_ARGUMENT;
   *out = NULL;
   if (!source || source->struct_size < sizeof(vm_source) || (!source->path == !source->data) ||
-      (options && options->struct_size < sizeof(vm_open_options)) ||
+      (options && options->struct_size < VM_OPEN_OPTIONS_SIZE_V1) ||
       (source->data && source->size < 0))
     return VM_ERR_INVALID_ARGUMENT;
   vm_library_once();
@@ -522,6 +550,7 @@ int32_t vm_clip_open(const vm_source *source, const vm_open_options *options, vm
 void vm_clip_close(vm_clip *clip) {
   if (!clip) return;
   vm_log_bind_thread(clip);
+  vm_nvdec_close(clip); /* the GPU's decoder to the cache, or freed */
   avcodec_free_context(&clip->dec);
   av_packet_free(&clip->pkt);
   av_frame_free(&clip->frame);
@@ -541,14 +570,17 @@ void vm_clip_close(vm_clip *clip) {
 
 const char *vm_clip_last_error(const vm_clip *clip) { return clip ? clip->error : ""; }
 
+/* The sizes of vm_clip_info and vm_clip_stats before the GPU path (and sampling) added fields. */
+#define VM_CLIP_INFO_SIZE_V1 424
+#define VM_CLIP_STATS_SIZE_V1 72
+
 int32_t vm_clip_info_get(const vm_clip *clip, vm_clip_info *info) {
-  if (!clip || !info || info->struct_size < sizeof *info) return VM_ERR_INVALID_ARGUMENT;
-  *info = clip->info;
+  if (!clip || !info || info->struct_size < VM_CLIP_INFO_SIZE_V1) return VM_ERR_INVALID_ARGUMENT;
+  uint32_t size = info->struct_size < sizeof *info ? info->struct_size : (uint32_t)sizeof *info;
+  memcpy(info, &clip->info, size);
+  info->struct_size = size;
   return VM_OK;
 }
-
-/* The size of vm_clip_stats before sampling added its counters. */
-#define VM_CLIP_STATS_SIZE_V1 72
 
 int32_t vm_clip_stats_get(const vm_clip *clip, vm_clip_stats *stats) {
   if (!clip || !stats || stats->struct_size < VM_CLIP_STATS_SIZE_V1) return VM_ERR_INVALID_ARGUMENT;
@@ -767,15 +799,46 @@ int32_t vm_clip_aggregates_get(const vm_clip *clip, vm_clip_aggregates *aggregat
   return VM_OK;
 }
 
+/* emit_frame's answer when the GPU failed on the frame: the clip moves to the CPU */
+#define VM_EMIT_RESTART 2
+
 /* Copies/hashes the pending frame into the batch. Returns 1 when it was added, 0 when it
- * does not fit (it stays pending), or a negative status. */
+ * does not fit (it stays pending), VM_EMIT_RESTART, or a negative status. A frame of the GPU
+ * decoder (AV_PIX_FMT_CUDA) stays on the GPU: the native format is downloaded and repacked
+ * as the CPU decoder's frame, a converted output and the statistics are made by kernels; where
+ * the kernels cannot run (their round trip failed on this GPU) the frame is downloaded and the
+ * CPU's operations make them. */
 static int emit_frame(vm_clip *clip, vm_batch *batch) {
   AVFrame *f = clip->frame;
+  AVFrame *pf = f; /* the frame the CPU's operations read */
   vm_ops *ops = ops_for(clip, batch);
-  vm_ops_shape shape = {f->format, f->width, f->height,
-                        ops ? 0 : av_image_get_buffer_size(f->format, f->width, f->height, 1)};
+  int on_gpu = f->format == AV_PIX_FMT_CUDA;
+  int kernels = on_gpu && ops && (vm_ops_converts(ops) || (batch->want & VM_WANT_STATS));
+  vm_gpu_picture pic;
+  vm_ops_src src;
+  vm_gpu_work *work = NULL;
+  char why[VM_REASON_SIZE];
+  if (on_gpu && vm_nvdec_picture(clip, f, &pic, &src) != VM_OK) {
+    vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, "a decoded frame has an unexpected layout");
+    return VM_EMIT_RESTART;
+  }
+  if (kernels && !(work = vm_nvdec_work(clip, why, sizeof why))) {
+    int64_t t0 = vm_now_ns();
+    pf = vm_nvdec_host_frame(clip, f);
+    clip->stats.gpu_ns += vm_now_ns() - t0;
+    if (!pf) return VM_EMIT_RESTART;
+    on_gpu = kernels = 0;
+  }
+  vm_ops_shape shape = {pf->format, pf->width, pf->height,
+                        ops || on_gpu ? 0 : av_image_get_buffer_size(pf->format, pf->width, pf->height, 1)};
+  if (on_gpu) {
+    shape.pix_fmt = pic.sw_pix_fmt;
+    shape.width = pic.width;
+    shape.height = pic.height;
+    shape.size = av_image_get_buffer_size(pic.sw_pix_fmt, pic.width, pic.height, 1);
+  }
   if (ops) {
-    int32_t status = vm_ops_prepare(ops, f, &shape);
+    int32_t status = on_gpu ? vm_ops_prepare_src(ops, &src, &shape) : vm_ops_prepare(ops, pf, &shape);
     if (status < 0) {
       vm_clip_fail_own(clip, status, "%s", vm_ops_error(ops));
       return clip->state;
@@ -808,15 +871,24 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
   memset(out, 0, sizeof *out);
   out->data_offset = -1;
   if (dst) {
-    if (ops) {
+    if (on_gpu) {
+      int64_t t0 = vm_now_ns();
+      int32_t status = kernels && vm_ops_converts(ops) ? vm_gpu_render(work, &pic, ops, dst, why, sizeof why)
+                                                       : vm_nvdec_download(clip, f, dst, size);
+      clip->stats.gpu_ns += vm_now_ns() - t0;
+      if (status != VM_OK) {
+        vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, kernels && vm_ops_converts(ops) ? why : "downloading a frame failed");
+        return VM_EMIT_RESTART;
+      }
+    } else if (ops) {
       int32_t status = vm_ops_render(ops, dst);
       if (status < 0) {
         vm_clip_fail_own(clip, status, "%s", vm_ops_error(ops));
         return clip->state;
       }
     } else {
-      av_image_copy_to_buffer(dst, size, (const uint8_t *const *)f->data, f->linesize, f->format,
-                              f->width, f->height, 1);
+      av_image_copy_to_buffer(dst, size, (const uint8_t *const *)pf->data, pf->linesize, pf->format,
+                              pf->width, pf->height, 1);
     }
     if (batch->want & VM_WANT_MD5) av_md5_sum(out->md5, dst, size);
     if (batch->want & VM_WANT_PIXELS) {
@@ -828,11 +900,22 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
   out->dts = f->pkt_dts;
   out->duration = f->duration;
   if (ops && (batch->want & VM_WANT_STATS)) {
-    int32_t status = vm_ops_stats(ops, out);
-    if (status < 0) {
-      vm_clip_fail_own(clip, status, "%s", vm_ops_error(ops));
-      return clip->state;
+    int32_t status;
+    if (kernels) {
+      int64_t t0 = vm_now_ns();
+      status = vm_gpu_stats(work, &pic, &src, ops, out, why, sizeof why);
+      clip->stats.gpu_ns += vm_now_ns() - t0;
+      if (status == VM_ERR_INTERNAL) {
+        if (batch->want & VM_WANT_PIXELS) batch->data_used -= size; /* the frame is not returned */
+        vm_nvdec_failed(clip, VM_FALLBACK_GPU_ERROR, why);
+        return VM_EMIT_RESTART;
+      }
+      if (status < 0) vm_clip_fail_own(clip, status, "%s", why);
+    } else {
+      status = vm_ops_stats(ops, out);
+      if (status < 0) vm_clip_fail_own(clip, status, "%s", vm_ops_error(ops));
     }
+    if (status < 0) return clip->state;
   }
   out->data_size = size;
   out->width = shape.width;
@@ -843,13 +926,19 @@ static int emit_frame(vm_clip *clip, vm_batch *batch) {
     out->flags |= VM_FRAME_CORRUPT;
     clip->packet_failed = 1;
   }
-  if (clip->info.pix_fmt < 0) fill_pix_fmt(&clip->info, f->format);
+  if (clip->info.pix_fmt < 0)
+    fill_pix_fmt(&clip->info, f->format == AV_PIX_FMT_CUDA ? clip->dec->sw_pix_fmt : f->format);
+  clip->last_pts = out->pts;
   batch->count++;
   clip->stats.frames++;
   av_frame_unref(f);
   clip->frame_pending = 0;
   return 1;
 }
+
+/* On the GPU: a problem seen since the last look (a decoder error, a format the GPU does not
+ * decode, a CUDA failure) moves the clip to the CPU. */
+static int gpu_restarts(vm_clip *clip) { return clip->gpu && vm_nvdec_must_restart(clip); }
 
 int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
   if (!clip || !batch || batch->struct_size < sizeof *batch || !batch->frames || batch->capacity < 1 ||
@@ -867,6 +956,11 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
   int32_t status = VM_OK;
   clip->decoding_started = 1;
   while (batch->count < batch->capacity) {
+    if (gpu_restarts(clip)) {
+      status = vm_nvdec_restart(clip);
+      if (status != VM_OK) break;
+      continue;
+    }
     if (!clip->frame_pending && clip->sampler && vm_sampler_done(clip)) {
       status = final_status(clip); /* what is left in the decoder is not selected */
       break;
@@ -881,6 +975,7 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
       clip->stats.decode_ns += vm_now_ns() - t0;
       if (ret == AVERROR(EAGAIN)) {
         if (clip->flushing) { /* cannot happen with a conforming decoder */
+          if (gpu_restarts(clip)) continue;
           status = final_status(clip);
           break;
         }
@@ -889,6 +984,7 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
         continue;
       }
       if (ret == AVERROR_EOF) {
+        if (gpu_restarts(clip)) continue;
         if (clip->sampler) {
           int32_t more = vm_sampler_drained(clip);
           if (more == 1) continue;
@@ -907,6 +1003,7 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
           break;
         }
         clip->packet_failed = 1; /* like ffmpeg: note it and go on with the next packet */
+        if (clip->gpu) continue; /* the loop's next look restarts the clip on the CPU */
         if (clip->flushing && ++clip->flush_errors >= VM_MAX_CONSECUTIVE_ERRORS) {
           status = final_status(clip);
           break;
@@ -914,6 +1011,19 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
         continue;
       }
       clip->stats.frames_decoded++;
+      if (clip->skip_frames > 0 && !clip->sampler) {
+        /* decoded again on the CPU after the GPU: returned already */
+        int64_t pts = clip->frame->best_effort_timestamp;
+        av_frame_unref(clip->frame);
+        if (--clip->skip_frames == 0 && pts != clip->last_pts) {
+          vm_clip_fail_own(clip, VM_ERR_CORRUPT, "decoded again on the CPU, the clip's frames differ from the GPU's "
+                           "(pts %" PRId64 " where frame %" PRId64 " had %" PRId64 ")", pts, clip->stats.frames,
+                           clip->last_pts);
+          status = clip->state;
+          break;
+        }
+        continue;
+      }
       if (clip->sampler) {
         int32_t keep = vm_sampler_accept(clip, clip->frame);
         if (keep < 0) {
@@ -935,6 +1045,7 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
     int64_t t0 = vm_now_ns();
     int added = emit_frame(clip, batch);
     clip->stats.output_ns += vm_now_ns() - t0;
+    if (added == VM_EMIT_RESTART) continue; /* gpu_restarts() sees the failure */
     if (added == 0) break;
     if (added < 0) {
       status = added;

@@ -79,6 +79,16 @@ struct vm_clip {
   unsigned int scratch_size;
   struct vm_ops *ops;     /* frame operations (ops/), NULL until an output or statistics are asked for */
 
+  /* the GPU path (cuda/nvdec.c) */
+  struct vm_gpu_decoder *gpu; /* the NVDEC decoder decoding the clip; NULL on the CPU */
+  int32_t gpu_restart;    /* a vm_fallback: the clip is to start again on the CPU */
+  char gpu_restart_why[VM_REASON_SIZE];
+  int gpu_errors_seen;    /* decoder errors logged before the GPU decoder took the clip */
+  int64_t skip_frames;    /* after a restart: frames the CPU decoder decodes again, not returned */
+  int64_t last_pts;       /* pts of the last frame returned */
+  AVFrame *download;      /* a GPU frame downloaded, for the native format */
+  AVFrame *host_frame;    /* ... and repacked as a CPU frame, where the kernels cannot run */
+
   vm_clip_info info;
   vm_clip_stats stats;
   char error[VM_ERROR_SIZE];
@@ -94,6 +104,12 @@ int32_t vm_read_video_packet(vm_clip *clip, AVPacket *pkt);
 int32_t vm_clip_reopen_demuxer(vm_clip *clip);
 /* Forgets the decode errors counted so far, for a decode that starts again from the start. */
 void vm_clip_reset_decode_counts(vm_clip *clip);
+/* Opens the CPU decoder (clip->codec) as clip->dec, the thread count of the options. */
+int32_t vm_clip_open_cpu_decoder(vm_clip *clip);
+/* Records where the clip decodes: backend, GPU index (-1), and for a clip that asked for the
+ * GPU and is on the CPU, the vm_fallback and its reason (printf-style; "" for none). */
+void vm_clip_set_backend(vm_clip *clip, int32_t backend, int32_t device, int32_t fallback, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* sample.c: the hooks of the decode loop (only called when clip->sampler is set) */
 enum { VM_SAMPLER_DRAIN = 2 };
@@ -105,6 +121,9 @@ int32_t vm_sampler_accept(vm_clip *clip, AVFrame *frame);
 /* The decoder was drained: 1 go on decoding (it has been flushed for the next packets), 0 the
  * clip has ended, or a terminal status. */
 int32_t vm_sampler_drained(vm_clip *clip);
+/* The clip moved to another decoder (the GPU's to the CPU's): decode through from the start,
+ * returning only the selected frames not returned yet. VM_OK or a terminal status. */
+int32_t vm_sampler_restart(vm_clip *clip);
 /* Every frame the sampling selects has been returned: stop without decoding further. */
 int vm_sampler_done(vm_clip *clip);
 /* Whether the packets the clip read may be fewer than its stream has (samples were skipped

@@ -18,10 +18,16 @@
 
 /* The layouts the bindings rely on. A change here is an ABI change: bump VM_ABI_VERSION. */
 _Static_assert(sizeof(vm_source) == 40, "vm_source layout");
-_Static_assert(sizeof(vm_open_options) == 48, "vm_open_options layout");
-_Static_assert(sizeof(vm_clip_info) == 424, "vm_clip_info layout");
-_Static_assert(sizeof(vm_clip_stats) == 128, "vm_clip_stats layout");
+_Static_assert(sizeof(vm_open_options) == 56, "vm_open_options layout");
+_Static_assert(offsetof(vm_open_options, device) == 48, "vm_open_options grows at its end");
+_Static_assert(sizeof(vm_clip_info) == 640, "vm_clip_info layout");
+_Static_assert(offsetof(vm_clip_info, backend) == 424, "vm_clip_info grows at its end");
+_Static_assert(sizeof(vm_clip_stats) == 144, "vm_clip_stats layout");
 _Static_assert(offsetof(vm_clip_stats, packets_read) == 72, "vm_clip_stats grows at its end");
+_Static_assert(offsetof(vm_clip_stats, gpu_ns) == 128, "vm_clip_stats grows at its end");
+_Static_assert(sizeof(vm_cuda_device) == 168, "vm_cuda_device layout");
+_Static_assert(sizeof(vm_cuda_utilization) == 32, "vm_cuda_utilization layout");
+_Static_assert(sizeof(vm_decoder_caps) == 40, "vm_decoder_caps layout");
 _Static_assert(sizeof(vm_frame) == 104, "vm_frame layout");
 _Static_assert(sizeof(vm_batch) == 56, "vm_batch layout");
 _Static_assert(sizeof(vm_synth_options) == 72, "vm_synth_options layout");
@@ -129,6 +135,18 @@ const char *vm_status_name(int32_t status) {
   }
 }
 
+const char *vm_fallback_name(int32_t fallback) {
+  switch (fallback) {
+    case VM_FALLBACK_NONE: return "NONE";
+    case VM_FALLBACK_NO_GPU: return "NO_GPU";
+    case VM_FALLBACK_NO_DECODER: return "NO_DECODER";
+    case VM_FALLBACK_UNSUPPORTED: return "UNSUPPORTED";
+    case VM_FALLBACK_DECODE_ERROR: return "DECODE_ERROR";
+    case VM_FALLBACK_GPU_ERROR: return "GPU_ERROR";
+    default: return "UNKNOWN";
+  }
+}
+
 const char *vm_pix_fmt_name(int32_t pix_fmt) {
   const char *name = av_get_pix_fmt_name((enum AVPixelFormat)pix_fmt);
   return name ? name : "";
@@ -151,6 +169,7 @@ static const field_offset open_options_fields[] = {
     F(vm_open_options, threads),     F(vm_open_options, reserved0),
     F(vm_open_options, max_pixels),  F(vm_open_options, max_frames),
     F(vm_open_options, timeout_ms),  F(vm_open_options, denied_codecs),
+    F(vm_open_options, device),      F(vm_open_options, device_index),
     {NULL, 0}};
 static const field_offset clip_info_fields[] = {
     F(vm_clip_info, struct_size),
@@ -186,6 +205,11 @@ static const field_offset clip_info_fields[] = {
     F(vm_clip_info, color_primaries),
     F(vm_clip_info, color_transfer),
     F(vm_clip_info, decoder),
+    F(vm_clip_info, backend),
+    F(vm_clip_info, backend_device),
+    F(vm_clip_info, backend_fallback),
+    F(vm_clip_info, reserved1),
+    F(vm_clip_info, backend_reason),
     {NULL, 0}};
 static const field_offset clip_stats_fields[] = {
     F(vm_clip_stats, struct_size), F(vm_clip_stats, threads),    F(vm_clip_stats, frames),
@@ -195,6 +219,7 @@ static const field_offset clip_stats_fields[] = {
     F(vm_clip_stats, packets_skipped), F(vm_clip_stats, frames_decoded), F(vm_clip_stats, seeks),
     F(vm_clip_stats, file_seeks),
     F(vm_clip_stats, plan_ns),     F(vm_clip_stats, sample_path), F(vm_clip_stats, fallbacks),
+    F(vm_clip_stats, gpu_ns),      F(vm_clip_stats, decoder_reused), F(vm_clip_stats, restarts),
     {NULL, 0}};
 static const field_offset frame_fields[] = {
     F(vm_frame, pts),    F(vm_frame, dts),     F(vm_frame, duration), F(vm_frame, data_offset),
@@ -244,6 +269,20 @@ static const field_offset sampling_fields[] = {
 static const field_offset encoder_options_fields[] = {
     F(vm_encoder_options, struct_size), F(vm_encoder_options, codec), F(vm_encoder_options, quality),
     F(vm_encoder_options, reserved0),   {NULL, 0}};
+static const field_offset cuda_device_fields[] = {
+    F(vm_cuda_device, struct_size),    F(vm_cuda_device, index),          F(vm_cuda_device, compute_major),
+    F(vm_cuda_device, compute_minor),  F(vm_cuda_device, multiprocessors), F(vm_cuda_device, decoders),
+    F(vm_cuda_device, mig),            F(vm_cuda_device, reserved0),      F(vm_cuda_device, memory_bytes),
+    F(vm_cuda_device, name),           F(vm_cuda_device, pci_bus_id),     {NULL, 0}};
+static const field_offset cuda_utilization_fields[] = {
+    F(vm_cuda_utilization, struct_size),       F(vm_cuda_utilization, decoder_percent),
+    F(vm_cuda_utilization, sm_percent),        F(vm_cuda_utilization, memory_percent),
+    F(vm_cuda_utilization, memory_used_bytes), F(vm_cuda_utilization, memory_total_bytes), {NULL, 0}};
+static const field_offset decoder_caps_fields[] = {
+    F(vm_decoder_caps, struct_size), F(vm_decoder_caps, supported),  F(vm_decoder_caps, decoders),
+    F(vm_decoder_caps, min_width),   F(vm_decoder_caps, min_height), F(vm_decoder_caps, max_width),
+    F(vm_decoder_caps, max_height),  F(vm_decoder_caps, reserved0),  F(vm_decoder_caps, max_macroblocks),
+    {NULL, 0}};
 #undef F
 
 static const field_offset *fields_of(int32_t id) {
@@ -260,6 +299,9 @@ static const field_offset *fields_of(int32_t id) {
     case VM_STRUCT_IMAGE: return image_fields;
     case VM_STRUCT_SAMPLING: return sampling_fields;
     case VM_STRUCT_ENCODER_OPTIONS: return encoder_options_fields;
+    case VM_STRUCT_CUDA_DEVICE: return cuda_device_fields;
+    case VM_STRUCT_CUDA_UTILIZATION: return cuda_utilization_fields;
+    case VM_STRUCT_DECODER_CAPS: return decoder_caps_fields;
     default: return NULL;
   }
 }
@@ -278,6 +320,9 @@ uint32_t vm_struct_size(int32_t id) {
     case VM_STRUCT_IMAGE: return sizeof(vm_image);
     case VM_STRUCT_SAMPLING: return sizeof(vm_sampling);
     case VM_STRUCT_ENCODER_OPTIONS: return sizeof(vm_encoder_options);
+    case VM_STRUCT_CUDA_DEVICE: return sizeof(vm_cuda_device);
+    case VM_STRUCT_CUDA_UTILIZATION: return sizeof(vm_cuda_utilization);
+    case VM_STRUCT_DECODER_CAPS: return sizeof(vm_decoder_caps);
     default: return 0;
   }
 }

@@ -907,6 +907,17 @@ static int32_t fall_back(vm_clip *clip, const char *why) {
   return start_through(clip, s);
 }
 
+int32_t vm_sampler_restart(vm_clip *clip) {
+  vm_sampler *s = clip->sampler;
+  if (!s->started) return VM_OK; /* nothing was read yet: the first call plans as usual */
+  clip->dec->skip_frame = AVDISCARD_DEFAULT;
+  clip->flushing = 0;
+  s->skip_returned = s->returned;
+  s->sent_since_restart = 0;
+  s->pending_head = s->pending_n = 0;
+  return start_through(clip, s);
+}
+
 /* Frames were returned before the prediction failed, and the exact selection differs from
  * them. When frames failed to decode, the clip is corrupt and its frame count was not what the
  * container said: CORRUPT. Otherwise it is a bug. */

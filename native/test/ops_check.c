@@ -82,18 +82,12 @@ int parse_output_option(int argc, char **argv, int *i, vm_output *out) {
 
 /* ---- pictures --------------------------------------------------------------------------- */
 
-typedef struct pic {
-  int fmt, w, h;
-  uint8_t *data[4];
-  int linesize[4];
-} pic;
-
-static void pic_free(pic *p) {
+void pic_free(pic *p) {
   av_freep(&p->data[0]);
   memset(p, 0, sizeof *p);
 }
 
-static int pic_alloc(pic *p, int fmt, int w, int h) {
+int pic_alloc(pic *p, int fmt, int w, int h) {
   memset(p, 0, sizeof *p);
   p->fmt = fmt;
   p->w = w;
@@ -105,7 +99,7 @@ static int pic_alloc(pic *p, int fmt, int w, int h) {
 
 /* A picture with smooth gradients, edges and fine detail, in `fmt` (made through swscale
  * from 16-bit planar RGB: what matters is that both sides see the same samples). */
-static int pic_pattern(pic *p, int fmt, int w, int h, int seed) {
+int pic_pattern(pic *p, int fmt, int w, int h, int seed) {
   if (fmt == AV_PIX_FMT_PAL8) { /* swscale does not write palettes: a palette of its own */
     if (pic_alloc(p, fmt, w, h) < 0) return -1;
     uint32_t *pal = (uint32_t *)(void *)p->data[1];
@@ -261,22 +255,12 @@ static int matrix_of(const char *cs, int w, int h) {
 
 /* ---- decoding frames for the checks --------------------------------------------------- */
 
-typedef struct clip_frames {
-  int n;
-  vm_frame frames[4];
-  uint8_t *pixels[4];
-  vm_clip_info info;
-  vm_clip_aggregates agg;
-  int32_t status;
-} clip_frames;
-
-static void clip_frames_free(clip_frames *c) {
+void clip_frames_free(clip_frames *c) {
   for (int i = 0; i < c->n; i++) av_freep(&c->pixels[i]);
   c->n = 0;
 }
 
-/* The first `max` (<= 4) frames of a clip, with the output set (NULL: native). */
-static int32_t decode_first(const char *path, const vm_output *out, int want, int max, clip_frames *c) {
+int32_t decode_first(const char *path, const vm_output *out, int want, int max, clip_frames *c) {
   memset(c, 0, sizeof *c);
   vm_source src = {.struct_size = sizeof src, .path = path};
   /* full probe: the stream's colour description then comes from the decoder, as the frames' */
@@ -311,8 +295,7 @@ static int32_t decode_first(const char *path, const vm_output *out, int want, in
   return status == VM_EOF ? VM_OK : status;
 }
 
-/* A packed native frame seen as a picture (no copy). */
-static void pic_of_frame(const vm_frame *f, uint8_t *pixels, pic *p) {
+void pic_of_frame(const vm_frame *f, uint8_t *pixels, pic *p) {
   memset(p, 0, sizeof *p);
   p->fmt = f->pix_fmt;
   p->w = f->width;
@@ -402,7 +385,7 @@ static void check_against_swscale(const char *what, const pic *p, int matrix, in
   av_free(ref_gray);
 }
 
-static int for_each_valid(const char *media, void (*fn)(const char *path, const char *name)) {
+int for_each_valid(const char *media, void (*fn)(const char *path, const char *name)) {
   char dir[2048];
   snprintf(dir, sizeof dir, "%s/valid", media);
   DIR *d = opendir(dir);

@@ -30,6 +30,12 @@
  *   vmtool fuzzcheck FILE|DIR...        fuzz inputs through the open/decode contract (fuzz_clip.c)
  *   vmtool leak FILE                    leaks an open clip on purpose (the sanitizer build checks LSan sees it)
  *   vmtool enccheck [MEDIA_DIR]         JPEG and PNG encoding against FFmpeg's decoders
+ *   vmtool gpuinfo                      CUDA devices, their probe, NVDEC caps, NVML utilization
+ *   vmtool gpucheck emulated [MEDIA]    the GPU path's arithmetic run on the host against the CPU's
+ *   vmtool gpucheck device DIR [MEDIA] [CLIPS]
+ *                                       on a GPU: kernels and NVDEC against the CPU path (77 without)
+ * --device cpu|cuda|cuda:N (md5, frames, bench, loop): where clips decode; cuda spreads loop's
+ * workers over every GPU. A clip the GPU cannot take decodes on the CPU and says why.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -65,6 +71,8 @@ typedef struct {
   int cases;        /* samplecheck: only the first N cases */
   int sampled;      /* set `sampling` after open */
   vm_sampling sampling;
+  int device;       /* vm_device */
+  int device_index; /* -1: every GPU (loop spreads its workers) */
 } tool_options;
 
 static double now_s(void) {
@@ -114,7 +122,8 @@ static int32_t decode_full(const char *path, const tool_options *o, frame_fn fn,
   } else {
     src.path = path;
   }
-  vm_open_options opts = {.struct_size = sizeof opts, .threads = o->threads, .timeout_ms = 60000};
+  vm_open_options opts = {.struct_size = sizeof opts, .threads = o->threads, .timeout_ms = 60000,
+                          .device = o->device, .device_index = o->device_index < 0 ? 0 : o->device_index};
   vm_clip *clip = NULL;
   int32_t status = vm_clip_open(&src, &opts, &clip);
   if (status == VM_OK && o->has_output) status = vm_clip_set_output(clip, &o->out);
@@ -228,7 +237,7 @@ static int cmd_abi(void) {
     bad = 1;
   }
   printf("%s\n", detail);
-  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_ENCODER_OPTIONS; id++)
+  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_DECODER_CAPS; id++)
     if (vm_struct_size(id) == 0) {
       fprintf(stderr, "struct %d has no size\n", id);
       bad = 1;
@@ -246,6 +255,21 @@ static int cmd_abi(void) {
         bad = 1;
       }
   if (strcmp(vm_status_name(-1000), "UNKNOWN") != 0) bad = 1;
+  for (int f = VM_FALLBACK_NONE; f <= VM_FALLBACK_GPU_ERROR; f++)
+    if (strcmp(vm_fallback_name(f), "UNKNOWN") == 0) bad = 1;
+  /* a caller of the older layouts is still served */
+  {
+    vm_clip_stats old = {.struct_size = 128};
+    vm_open_options v1 = {.struct_size = 48};
+    vm_source src = {.struct_size = sizeof src, .path = "/nonexistent/clip.mp4"};
+    vm_clip *clip = NULL;
+    if (vm_clip_open(&src, &v1, &clip) != VM_ERR_NOT_FOUND || !clip || vm_clip_stats_get(clip, &old) != VM_OK ||
+        old.struct_size != 128) {
+      fprintf(stderr, "the older struct sizes are refused\n");
+      bad = 1;
+    }
+    vm_clip_close(clip);
+  }
   return bad;
 }
 
@@ -275,11 +299,18 @@ static void print_frame(const vm_frame *f, const uint8_t *pixels, void *ctx) {
   printf("%" PRId64 " %" PRId64 " %" PRId64 " %s\n", f->pts, f->dts, f->data_size, h);
 }
 
+static void print_backend(const vm_clip_info *i) {
+  if (i->backend == VM_BACKEND_CUDA) printf("# backend cuda:%d\n", i->backend_device);
+  else printf("# backend cpu%s%s\n", i->backend_reason[0] ? " " : "", i->backend_reason);
+}
+
 static int cmd_md5(const char *path, const tool_options *o) {
   char err[600];
   vm_clip_stats st;
-  int32_t status = decode_stats(path, o, print_frame, NULL, err, sizeof err, NULL, NULL, &st);
+  vm_clip_info info;
+  int32_t status = decode_full(path, o, print_frame, NULL, err, sizeof err, &info, NULL, NULL, &st);
   printf("# %s %s\n", vm_status_name(status), err);
+  print_backend(&info);
   if (o->sampled)
     printf("# path=%d packets_read=%" PRId64 " sent=%" PRId64 " skipped=%" PRId64 " decoded=%" PRId64
            " returned=%" PRId64 " seeks=%" PRId64 " fallbacks=%d plan_ms=%.2f\n",
@@ -315,7 +346,8 @@ static int cmd_frames(const char *path, const tool_options *o) {
   }
   char err[600];
   vm_clip_aggregates a;
-  int32_t status = decode_agg(path, &t, print_converted, raw, err, sizeof err, NULL, NULL, &a);
+  vm_clip_info info;
+  int32_t status = decode_agg(path, &t, print_converted, raw, err, sizeof err, &info, NULL, &a);
   if (raw) fclose(raw);
   if (o->stats)
     printf("# aggregates frames=%" PRId64 " black=%" PRId64 " blank=%" PRId64 " cuts=%" PRId64
@@ -324,6 +356,7 @@ static int cmd_frames(const char *path, const tool_options *o) {
            a.sharpness_mean, a.sharpness_min, a.sharpness_max, a.motion_mean, a.motion_min, a.motion_max,
            a.scene_score_max);
   printf("# %s %s\n", vm_status_name(status), err);
+  print_backend(&info);
   return status == VM_EOF ? 0 : 1;
 }
 
@@ -364,9 +397,13 @@ typedef struct {
   char **files;
   int n;
   const tool_options *opts;
+  int gpus;            /* --device cuda: workers spread over this many GPUs */
   atomic_int next;
+  atomic_int started;
   atomic_llong frames;
   atomic_int failed;
+  atomic_int on_gpu;
+  atomic_int reused;
 } loop_state;
 
 static void *loop_worker(void *arg) {
@@ -375,11 +412,18 @@ static void *loop_worker(void *arg) {
   o.threads = 1;
   o.no_md5 = 1;
   o.pixels = o.has_output;
+  int me = atomic_fetch_add(&st->started, 1);
+  if (o.device == VM_DEVICE_CUDA && o.device_index < 0) o.device_index = st->gpus > 0 ? me % st->gpus : 0;
   for (int i; (i = atomic_fetch_add(&st->next, 1)) < st->n;) {
     char err[600];
     int64_t frames = 0;
-    if (decode(st->files[i], &o, NULL, NULL, err, sizeof err, NULL, &frames) != VM_EOF) atomic_fetch_add(&st->failed, 1);
+    vm_clip_info info;
+    vm_clip_stats cs;
+    if (decode_full(st->files[i], &o, NULL, NULL, err, sizeof err, &info, &frames, NULL, &cs) != VM_EOF)
+      atomic_fetch_add(&st->failed, 1);
     atomic_fetch_add(&st->frames, frames);
+    if (info.backend == VM_BACKEND_CUDA) atomic_fetch_add(&st->on_gpu, 1);
+    atomic_fetch_add(&st->reused, cs.decoder_reused);
   }
   return NULL;
 }
@@ -387,6 +431,7 @@ static void *loop_worker(void *arg) {
 static int cmd_loop(int n, char **files, const tool_options *o) {
   int workers = o->workers > 0 ? o->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
   loop_state st = {.files = files, .n = n, .opts = o};
+  if (o->device == VM_DEVICE_CUDA) st.gpus = vm_cuda_device_count(NULL, 0);
   pthread_t threads[256];
   if (workers > 256) workers = 256;
   double t0 = now_s();
@@ -394,8 +439,9 @@ static int cmd_loop(int n, char **files, const tool_options *o) {
   for (int i = 0; i < workers; i++) pthread_join(threads[i], NULL);
   double s = now_s() - t0;
   long long frames = atomic_load(&st.frames);
-  printf("loop: %d clips, %lld frames in %.3f s = %.1f frames/s, %.2f clips/s (%d workers, %d failed)\n", n, frames,
-         s, frames / s, n / s, workers, atomic_load(&st.failed));
+  printf("loop: %d clips, %lld frames in %.3f s = %.1f frames/s, %.2f clips/s (%d workers, %d failed, %d on a GPU, "
+         "%d with a cached decoder)\n", n, frames, s, frames / s, n / s, workers, atomic_load(&st.failed),
+         atomic_load(&st.on_gpu), atomic_load(&st.reused));
   return atomic_load(&st.failed) != 0;
 }
 
@@ -855,7 +901,7 @@ static int cmd_corpus(const char *media) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: vmtool abi|info|md5|frames|bench|loop|synth|selftest|corpus|opscheck|fuzzcheck ...\n");
+    fprintf(stderr, "usage: vmtool abi|info|md5|frames|bench|loop|synth|selftest|corpus|opscheck|fuzzcheck|enccheck|gpuinfo|gpucheck ...\n");
     return 2;
   }
   tool_options o = {.threads = 0, .repeat = 1, .out = {.struct_size = sizeof(vm_output)},
@@ -870,6 +916,16 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[first], "--cases") == 0 && first + 1 < argc) o.cases = atoi(argv[++first]);
     else if (strcmp(argv[first], "--workers") == 0 && first + 1 < argc) o.workers = atoi(argv[++first]);
     else if (strcmp(argv[first], "--stats") == 0) o.stats = 1;
+    else if (strcmp(argv[first], "--device") == 0 && first + 1 < argc) {
+      const char *d = argv[++first];
+      if (strcmp(d, "cpu") == 0) o.device = VM_DEVICE_CPU;
+      else if (strcmp(d, "cuda") == 0) o.device = VM_DEVICE_CUDA, o.device_index = -1;
+      else if (strncmp(d, "cuda:", 5) == 0 && d[5] >= '0' && d[5] <= '9') o.device = VM_DEVICE_CUDA, o.device_index = atoi(d + 5);
+      else {
+        fprintf(stderr, "vmtool: --device cpu|cuda|cuda:N, not %s\n", d);
+        return 2;
+      }
+    }
     else if (strcmp(argv[first], "--raw") == 0 && first + 1 < argc) o.raw = argv[++first];
     else if (parse_output_option(argc, argv, &first, &o.out)) o.has_output = 1;
     else if (strcmp(argv[first], "--sample") == 0 && first + 1 < argc) {
@@ -912,6 +968,11 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "corpus") == 0 && rest == 1) return cmd_corpus(argv[first]);
   if (strcmp(cmd, "enccheck") == 0 && rest <= 1) return cmd_enccheck(rest == 1 ? argv[first] : NULL);
   if (strcmp(cmd, "sampleseek") == 0 && rest == 1) return cmd_sampleseek(argv[first], &o);
+  if (strcmp(cmd, "gpuinfo") == 0 && rest == 0) return cmd_gpuinfo();
+  if (strcmp(cmd, "gpucheck") == 0 && rest >= 1 && strcmp(argv[first], "emulated") == 0 && rest <= 2)
+    return cmd_gpucheck_emulated(rest == 2 ? argv[first + 1] : NULL);
+  if (strcmp(cmd, "gpucheck") == 0 && rest >= 2 && strcmp(argv[first], "device") == 0 && rest <= 4)
+    return cmd_gpucheck_device(argv[first + 1], rest >= 3 ? argv[first + 2] : NULL, rest >= 4 ? argv[first + 3] : NULL);
   if (strcmp(cmd, "samplecheck") == 0 && rest == 1)
     return cmd_samplecheck(argv[first], &o, getenv("VMTOOL_VERBOSE") != NULL);
   if (strcmp(cmd, "fuzzcheck") == 0 && rest >= 1) return cmd_fuzzcheck(rest, argv + first);

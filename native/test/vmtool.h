@@ -32,5 +32,40 @@ void vm_fuzz_limits(void);
 int cmd_fuzzcheck(int n, char **paths);
 /* vmtool enccheck [MEDIA_DIR]: the image encoder against FFmpeg's decoders; 0 when all pass. */
 int cmd_enccheck(const char *media);
+/* Pictures and decoded frames for the checks (ops_check.c). */
+typedef struct pic {
+  int fmt, w, h;
+  uint8_t *data[4];
+  int linesize[4];
+} pic;
+int pic_alloc(pic *p, int fmt, int w, int h);
+void pic_free(pic *p);
+/* A picture with smooth gradients, edges and fine detail in `fmt` (through swscale). */
+int pic_pattern(pic *p, int fmt, int w, int h, int seed);
+
+typedef struct clip_frames {
+  int n;
+  vm_frame frames[4];
+  uint8_t *pixels[4];
+  vm_clip_info info;
+  vm_clip_aggregates agg;
+  int32_t status;
+} clip_frames;
+/* The first `max` (<= 4) frames of a clip, with the output set (NULL: native). */
+int32_t decode_first(const char *path, const vm_output *out, int want, int max, clip_frames *c);
+void clip_frames_free(clip_frames *c);
+/* A packed native frame seen as a picture (no copy). */
+void pic_of_frame(const vm_frame *f, uint8_t *pixels, pic *p);
+/* Calls fn for every file of MEDIA/valid; 77 (skip) when there is none. */
+int for_each_valid(const char *media, void (*fn)(const char *path, const char *name));
+
+/* vmtool gpuinfo: the CUDA devices, their probe, NVDEC caps and utilization. */
+int cmd_gpuinfo(void);
+/* vmtool gpucheck emulated [MEDIA]: the GPU path's arithmetic on the host against the CPU path
+ * (and the cropping rule against FFmpeg's); 0 when it all agrees. */
+int cmd_gpucheck_emulated(const char *media);
+/* vmtool gpucheck device DIR [MEDIA] [CLIPS_DIR]: on a GPU host, the kernels against the
+ * emulation and the CPU, and clips decoded on NVDEC against the CPU; 77 without a GPU. */
+int cmd_gpucheck_device(const char *dir, const char *media, const char *clips);
 
 #endif

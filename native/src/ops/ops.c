@@ -53,8 +53,13 @@ struct vm_ops {
   AVFrame *converted;
 
   vm_stats *stats;
+  uint64_t generation;    /* of the plan (for the GPU path's uploaded tables) */
+  int unusual;            /* the source went through swscale */
   char error[VM_OPS_ERROR_SIZE];
 };
+
+/* A new value for every plan made in the process (see vm_ops_plan). */
+static _Atomic uint64_t plan_generations;
 
 static void fail(vm_ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(vm_ops *ops, const char *fmt, ...) {
@@ -312,6 +317,7 @@ static int32_t plan(vm_ops *ops, const plan_key *key) {
   for (int i = 0; i < g->n[0]; i++) ops->neutral[i] = 1 << (VM_PX_Q - 1); /* chroma zero */
   ops->key = *key;
   ops->planned = 1;
+  ops->generation = ++plan_generations;
   return VM_OK;
 }
 
@@ -321,7 +327,9 @@ int32_t vm_ops_prepare_src(vm_ops *ops, const vm_ops_src *src, vm_ops_shape *sha
   ops->src = *src;
   if (ops->out.flags & VM_OUTPUT_KEEP_ORIENTATION) ops->src.orientation = VM_ORIENTATION_NORMAL;
   int fallback = -1;
+  ops->unusual = 0;
   if (vm_layout_of(src->pix_fmt, &ops->layout, &fallback) != 0) {
+    ops->unusual = 1;
     int32_t status = convert_unusual(ops, fallback);
     if (status != VM_OK) return status;
   }
@@ -364,26 +372,30 @@ int32_t vm_ops_prepare_src(vm_ops *ops, const vm_ops_src *src, vm_ops_shape *sha
   return VM_OK;
 }
 
+void vm_ops_describe_frame(const vm_ops *ops, const AVFrame *f, vm_ops_src *s) {
+  memset(s, 0, sizeof *s);
+  s->pix_fmt = f->format;
+  s->width = f->width;
+  s->height = f->height;
+  for (int i = 0; i < 4; i++) {
+    s->data[i] = f->data[i];
+    s->linesize[i] = f->linesize[i];
+  }
+  s->color_space = matrix_of_colorspace(f->colorspace);
+  s->color_range = f->color_range;
+  s->chroma_location = f->chroma_location;
+  s->sar_num = f->sample_aspect_ratio.num;
+  s->sar_den = f->sample_aspect_ratio.den;
+  const AVFrameSideData *sd = av_frame_get_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX);
+  const int32_t *m = sd && sd->size >= 9 * sizeof(int32_t)    ? (const int32_t *)sd->data
+                     : ops && ops->has_stream_matrix           ? ops->stream_matrix
+                                                               : NULL;
+  s->orientation = vm_orientation_from_matrix(m);
+}
+
 int32_t vm_ops_prepare(vm_ops *ops, const AVFrame *f, vm_ops_shape *shape) {
   vm_ops_src s;
-  memset(&s, 0, sizeof s);
-  s.pix_fmt = f->format;
-  s.width = f->width;
-  s.height = f->height;
-  for (int i = 0; i < 4; i++) {
-    s.data[i] = f->data[i];
-    s.linesize[i] = f->linesize[i];
-  }
-  s.color_space = matrix_of_colorspace(f->colorspace);
-  s.color_range = f->color_range;
-  s.chroma_location = f->chroma_location;
-  s.sar_num = f->sample_aspect_ratio.num;
-  s.sar_den = f->sample_aspect_ratio.den;
-  const AVFrameSideData *sd = av_frame_get_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX);
-  const int32_t *m = sd && sd->size >= 9 * sizeof(int32_t) ? (const int32_t *)sd->data
-                     : ops->has_stream_matrix                ? ops->stream_matrix
-                                                             : NULL;
-  s.orientation = vm_orientation_from_matrix(m);
+  vm_ops_describe_frame(ops, f, &s);
   return vm_ops_prepare_src(ops, &s, shape);
 }
 
@@ -509,13 +521,34 @@ int32_t vm_ops_stats(vm_ops *ops, vm_frame *out) {
   return status;
 }
 
+void vm_ops_plan_get(const vm_ops *ops, vm_ops_plan *plan) {
+  memset(plan, 0, sizeof *plan);
+  plan->geom = &ops->geom;
+  plan->nplanes = ops->nplanes;
+  for (int p = 0; p < ops->nplanes; p++) plan->component[p] = p;
+  plan->ax = ops->ax;
+  plan->ay = ops->ay;
+  plan->matrix = &ops->matrix;
+  plan->out_fmt = ops->out_fmt;
+  plan->channels = ops->channels;
+  plan->size = ops->size;
+  plan->orientation = ops->src.orientation;
+  plan->generation = ops->generation;
+}
+
+vm_stats *vm_ops_stats_state(vm_ops *ops) { return ops->stats; }
+
+const vm_output *vm_ops_output(const vm_ops *ops) { return &ops->out; }
+
+int vm_ops_converted_unusual(const vm_ops *ops) { return ops->unusual; }
+
 void vm_ops_aggregates(const vm_ops *ops, vm_clip_aggregates *agg) {
   vm_stats_aggregates(ops ? ops->stats : NULL, agg);
 }
 
 /* ---- one caller-owned picture -------------------------------------------------------- */
 
-int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batch *batch) {
+int32_t vm_image_check(const vm_image *image, const vm_batch *batch) {
   if (!image || image->struct_size < sizeof *image || !batch || batch->struct_size < sizeof *batch ||
       !batch->frames || batch->capacity < 1 || image->width < 1 || image->height < 1 ||
       image->matrix < VM_MATRIX_AUTO || image->matrix > VM_MATRIX_RGB || image->orientation < 0 ||
@@ -527,61 +560,80 @@ int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batc
     return VM_ERR_INVALID_ARGUMENT; /* a palette format needs its palette in planes[1] */
   for (int i = 0; i < av_pix_fmt_count_planes((enum AVPixelFormat)image->pix_fmt); i++)
     if (!image->planes[i] || image->strides[i] <= 0 || image->strides[i] > INT32_MAX) return VM_ERR_INVALID_ARGUMENT;
+  return VM_OK;
+}
+
+void vm_image_source(const vm_image *image, vm_ops_src *s) {
+  memset(s, 0, sizeof *s);
+  s->pix_fmt = image->pix_fmt;
+  s->width = image->width;
+  s->height = image->height;
+  for (int i = 0; i < 4; i++) {
+    s->data[i] = image->planes[i];
+    s->linesize[i] = image->strides[i];
+  }
+  s->color_space = image->matrix;
+  s->color_range = image->color_range;
+  s->chroma_location = image->chroma_location;
+  s->sar_num = image->sar_num;
+  s->sar_den = image->sar_den;
+  s->orientation = image->orientation;
+}
+
+uint8_t *vm_image_target(vm_batch *batch, const vm_ops_shape *shape, uint8_t **scratch, int32_t *status) {
+  vm_frame *out = &batch->frames[0];
+  memset(out, 0, sizeof *out);
+  out->pts = out->dts = INT64_MIN;
+  out->data_offset = -1;
+  *scratch = NULL;
+  if (batch->want & VM_WANT_PIXELS) {
+    if (shape->size > batch->data_capacity) {
+      batch->data_needed = shape->size;
+      *status = VM_ERR_BUFFER_TOO_SMALL;
+    }
+    return batch->data;
+  }
+  if (!(batch->want & VM_WANT_MD5)) return NULL;
+  *scratch = av_malloc((size_t)shape->size);
+  if (!*scratch) *status = VM_ERR_OUT_OF_MEMORY;
+  return *scratch;
+}
+
+void vm_image_done(vm_batch *batch, const vm_ops_shape *shape, const uint8_t *dst) {
+  vm_frame *out = &batch->frames[0];
+  if (dst && (batch->want & VM_WANT_MD5)) av_md5_sum(out->md5, dst, (size_t)shape->size);
+  if (batch->want & VM_WANT_PIXELS) {
+    out->data_offset = 0;
+    batch->data_used = shape->size;
+  }
+  out->data_size = shape->size;
+  out->width = shape->width;
+  out->height = shape->height;
+  out->pix_fmt = shape->pix_fmt;
+  batch->count = 1;
+}
+
+int32_t vm_image_process(const vm_image *image, const vm_output *output, vm_batch *batch) {
+  int32_t status = vm_image_check(image, batch);
+  if (status != VM_OK) return status;
   batch->count = 0;
   batch->data_used = 0;
   batch->data_needed = 0;
   vm_ops *ops = vm_ops_new();
   if (!ops) return VM_ERR_OUT_OF_MEMORY;
   char err[VM_OPS_ERROR_SIZE];
-  int32_t status = vm_ops_set_output(ops, output, err, sizeof err);
+  status = vm_ops_set_output(ops, output, err, sizeof err);
   vm_ops_src s;
-  memset(&s, 0, sizeof s);
-  s.pix_fmt = image->pix_fmt;
-  s.width = image->width;
-  s.height = image->height;
-  for (int i = 0; i < 4; i++) {
-    s.data[i] = image->planes[i];
-    s.linesize[i] = image->strides[i];
-  }
-  s.color_space = image->matrix;
-  s.color_range = image->color_range;
-  s.chroma_location = image->chroma_location;
-  s.sar_num = image->sar_num;
-  s.sar_den = image->sar_den;
-  s.orientation = image->orientation;
+  vm_image_source(image, &s);
   vm_ops_shape shape;
   if (status == VM_OK) status = vm_ops_prepare_src(ops, &s, &shape);
-  vm_frame *out = &batch->frames[0];
   if (status == VM_OK) {
-    memset(out, 0, sizeof *out);
-    out->pts = out->dts = INT64_MIN;
-    out->data_offset = -1;
-    uint8_t *dst = NULL, *scratch = NULL;
-    if (batch->want & VM_WANT_PIXELS) {
-      if (shape.size > batch->data_capacity) {
-        batch->data_needed = shape.size;
-        status = VM_ERR_BUFFER_TOO_SMALL;
-      }
-      dst = batch->data;
-    } else if (batch->want & VM_WANT_MD5) {
-      dst = scratch = av_malloc((size_t)shape.size);
-      if (!dst) status = VM_ERR_OUT_OF_MEMORY;
-    }
+    uint8_t *scratch;
+    uint8_t *dst = vm_image_target(batch, &shape, &scratch, &status);
     if (status == VM_OK && dst) status = vm_ops_render(ops, dst);
-    if (status == VM_OK && dst && (batch->want & VM_WANT_MD5)) av_md5_sum(out->md5, dst, (size_t)shape.size);
-    if (status == VM_OK && (batch->want & VM_WANT_STATS)) status = vm_ops_stats(ops, out);
+    if (status == VM_OK && (batch->want & VM_WANT_STATS)) status = vm_ops_stats(ops, &batch->frames[0]);
+    if (status == VM_OK) vm_image_done(batch, &shape, dst);
     av_free(scratch);
-    if (status == VM_OK) {
-      if (batch->want & VM_WANT_PIXELS) {
-        out->data_offset = 0;
-        batch->data_used = shape.size;
-      }
-      out->data_size = shape.size;
-      out->width = shape.width;
-      out->height = shape.height;
-      out->pix_fmt = shape.pix_fmt;
-      batch->count = 1;
-    }
   }
   vm_ops_free(ops);
   return status;

@@ -117,6 +117,9 @@ typedef struct vm_ops_shape {
  * and vm_ops_stats fills the statistics fields of `out`. Each returns VM_OK or a status with
  * the message in vm_ops_error(). */
 int32_t vm_ops_prepare(vm_ops *ops, const AVFrame *frame, vm_ops_shape *shape);
+/* The source description vm_ops_prepare makes of a frame (its colour, sample aspect and
+ * orientation; the stream's display matrix when the frame has none; ops may be NULL). */
+void vm_ops_describe_frame(const vm_ops *ops, const AVFrame *frame, vm_ops_src *src);
 int32_t vm_ops_prepare_src(vm_ops *ops, const vm_ops_src *src, vm_ops_shape *shape);
 int32_t vm_ops_render(vm_ops *ops, uint8_t *dst);
 int32_t vm_ops_stats(vm_ops *ops, vm_frame *out);
@@ -131,6 +134,68 @@ void vm_stats_free(vm_stats *s);
 int32_t vm_stats_frame(vm_stats *s, const vm_ops_src *src, const vm_layout *layout, float scene_threshold,
                        vm_frame *out);
 void vm_stats_aggregates(const vm_stats *s, vm_clip_aggregates *agg);
+
+/* The pieces vm_stats_frame is made of, for the GPU path, which computes the sums on the
+ * device and finishes on the host with the same code. */
+#define VM_STATS_MOTION_N (VM_PX_MOTION_SIZE * VM_PX_MOTION_SIZE)
+#define VM_STATS_HASH_W 9
+#define VM_STATS_HASH_H 8
+
+/* The resampling axes of a source shape: luma (w x h) -> statistics image (sw x sh), and that
+ * image -> the motion image (64 x 64) and the dHash image (9 x 8, or 8 x 9 transposed).
+ * generation changes whenever the tables do (process-wide). Valid until the next call. */
+typedef struct vm_stats_view {
+  int sw, sh;
+  const vm_rs_axis *ax, *ay, *mx, *my, *hx, *hy;
+  uint64_t generation;
+} vm_stats_view;
+int32_t vm_stats_shape(vm_stats *s, int w, int h, int transposed, vm_stats_view *view);
+
+/* What a frame's statistics are made of: the sums over the statistics image, and the Q14
+ * motion and dHash images. */
+typedef struct vm_stats_sums {
+  vm_px_luma_acc acc;
+  int16_t motion_q[VM_STATS_MOTION_N];
+  int16_t hash_q[VM_STATS_HASH_W * VM_STATS_HASH_H];
+} vm_stats_sums;
+
+/* Levels of the statistics image: the luma's range, or full range for RGB. */
+vm_px_luma_scale vm_stats_luma_scale(const vm_ops_src *src, const vm_layout *layout);
+
+/* The frame's statistics fields and flags from its sums, against the previous frame's; updates
+ * the aggregates. */
+int32_t vm_stats_finish(vm_stats *s, const vm_stats_sums *sums, vm_px_luma_scale ls, int orientation,
+                        float scene_threshold, vm_frame *out);
+
+/* The plan vm_ops_prepare made for the current frame (a converting output), for the GPU path:
+ * valid until the next prepare. generation changes whenever the plan's tables do. */
+typedef struct vm_ops_plan {
+  const vm_geometry *geom;
+  int nplanes;                 /* components resampled: 1 or 3 */
+  int component[3];            /* which layout component each resampled plane is */
+  const vm_rs_axis *ax, *ay;   /* [nplanes] */
+  const vm_px_matrix *matrix;
+  int out_fmt, channels;       /* AV_PIX_FMT_RGB24/BGR24/GRAY8, 3 or 1 */
+  int64_t size;                /* bytes of the output picture */
+  int orientation;
+  uint64_t generation;
+} vm_ops_plan;
+void vm_ops_plan_get(const vm_ops *ops, vm_ops_plan *plan);
+
+/* vm_image_process's pieces, shared with vm_image_process_on: the arguments' check; the
+ * picture as a source; where frame 0's picture goes (the batch's data, a scratch buffer for
+ * the MD5 that the caller frees, or NULL), frame 0 reset; and frame 0 completed. */
+int32_t vm_image_check(const vm_image *image, const vm_batch *batch);
+void vm_image_source(const vm_image *image, vm_ops_src *src);
+uint8_t *vm_image_target(vm_batch *batch, const vm_ops_shape *shape, uint8_t **scratch, int32_t *status);
+void vm_image_done(vm_batch *batch, const vm_ops_shape *shape, const uint8_t *dst);
+
+/* The statistics state of the clip's operations, for the GPU path. */
+vm_stats *vm_ops_stats_state(vm_ops *ops);
+/* The output options (scene threshold, flags) in force. */
+const vm_output *vm_ops_output(const vm_ops *ops);
+/* Whether the prepared source needed swscale (never for NVDEC's formats). */
+int vm_ops_converted_unusual(const vm_ops *ops);
 
 /* matrix, range and chroma siting of a source (ops.c), shared with stats.c */
 int vm_ops_full_range(const vm_ops_src *src, const vm_layout *layout);

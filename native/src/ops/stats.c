@@ -7,9 +7,9 @@
 
 #include "ops.h"
 
-#define MOTION_N (VM_PX_MOTION_SIZE * VM_PX_MOTION_SIZE)
-#define HASH_W 9
-#define HASH_H 8
+#define MOTION_N VM_STATS_MOTION_N
+#define HASH_W VM_STATS_HASH_W
+#define HASH_H VM_STATS_HASH_H
 
 struct vm_stats {
   /* the statistics image of the current source shape */
@@ -22,6 +22,8 @@ struct vm_stats {
   float *level;            /* sw x sh, levels 0..255 */
   int16_t *tmp, *rgb[3];
   int64_t tmp_size, rgb_size;
+  uint64_t generation;     /* of the shape, for the GPU path's uploaded tables */
+  vm_stats_sums sums;      /* the CPU path's per-frame sums */
 
   int have_prev;
   float prev_motion[MOTION_N];
@@ -118,14 +120,39 @@ static void from_image(vm_stats *s, const vm_rs_axis *ax, const vm_rs_axis *ay, 
   for (int r = 0; r < ay->n; r++) vm_rs_row(&p, ax, ay, r, s->tmp, out + (int64_t)r * ax->n);
 }
 
+/* A new value for every shape or plan built anywhere in the process: lets the GPU path know
+ * when the tables it uploaded are stale, even across clips. */
+static _Atomic uint64_t shape_generations;
+
+int32_t vm_stats_shape(vm_stats *s, int w, int h, int transposed, vm_stats_view *view) {
+  int fresh = !(s->src_w == w && s->src_h == h && s->hash_transposed == transposed);
+  int32_t status = shape(s, w, h, transposed);
+  if (status != VM_OK) return status;
+  if (fresh || !s->generation) s->generation = ++shape_generations;
+  view->sw = s->sw;
+  view->sh = s->sh;
+  view->ax = &s->ax;
+  view->ay = &s->ay;
+  view->mx = &s->mx;
+  view->my = &s->my;
+  view->hx = &s->hx;
+  view->hy = &s->hy;
+  view->generation = s->generation;
+  return VM_OK;
+}
+
+vm_px_luma_scale vm_stats_luma_scale(const vm_ops_src *src, const vm_layout *l) {
+  return l->rgb ? vm_px_luma_scale_of(l->depth, 1) : vm_px_luma_scale_of(l->depth, vm_ops_full_range(src, l));
+}
+
 int32_t vm_stats_frame(vm_stats *s, const vm_ops_src *src, const vm_layout *l, float scene_threshold,
                        vm_frame *out) {
   const int o = src->orientation;
-  int32_t status = shape(s, src->width, src->height, (o & VM_ORIENTATION_TRANSPOSE) != 0);
+  vm_stats_view view;
+  int32_t status = vm_stats_shape(s, src->width, src->height, (o & VM_ORIENTATION_TRANSPOSE) != 0, &view);
   if (status != VM_OK) return status;
 
   /* the statistics image: luma, or BT.601 luma of an RGB source */
-  vm_px_luma_scale ls;
   if (l->rgb) {
     vm_rs_plane p[3];
     for (int c = 0; c < 3; c++) plane_of(src, l, c, &p[c]);
@@ -135,39 +162,42 @@ int32_t vm_stats_frame(vm_stats *s, const vm_ops_src *src, const vm_layout *l, f
       for (int x = 0; x < s->sw; x++)
         row[x] = (int16_t)((4899 * s->rgb[0][x] + 9617 * s->rgb[1][x] + 1868 * s->rgb[2][x] + 8192) >> 14);
     }
-    ls = vm_px_luma_scale_of(l->depth, 1);
   } else {
     vm_rs_plane p;
     plane_of(src, l, 0, &p);
     for (int r = 0; r < s->sh; r++) vm_rs_row(&p, &s->ax, &s->ay, r, s->tmp, s->img + (int64_t)r * s->sw);
-    ls = vm_px_luma_scale_of(l->depth, vm_ops_full_range(src, l));
   }
+  vm_px_luma_scale ls = vm_stats_luma_scale(src, l);
 
-  vm_px_luma_acc acc;
-  memset(&acc, 0, sizeof acc);
+  vm_stats_sums *sums = &s->sums;
+  memset(&sums->acc, 0, sizeof sums->acc);
   const int64_t n = (int64_t)s->sw * s->sh;
   for (int64_t i = 0; i < n; i++) {
     float v = vm_px_luma_level(ls, s->img[i]);
     s->level[i] = v;
-    vm_px_luma_add(&acc, v);
+    vm_px_luma_add(&sums->acc, v);
   }
   for (int y = 1; y + 1 < s->sh; y++)
     for (int x = 1; x + 1 < s->sw; x++)
-      vm_px_lap_add(&acc, vm_px_laplacian(s->level + (int64_t)y * s->sw + x, s->sw));
+      vm_px_lap_add(&sums->acc, vm_px_laplacian(s->level + (int64_t)y * s->sw + x, s->sw));
+  from_image(s, &s->mx, &s->my, sums->motion_q);
+  from_image(s, &s->hx, &s->hy, sums->hash_q);
+  return vm_stats_finish(s, sums, ls, o, scene_threshold, out);
+}
 
-  int16_t motion_q[MOTION_N];
+int32_t vm_stats_finish(vm_stats *s, const vm_stats_sums *sums, vm_px_luma_scale ls, int orientation,
+                        float scene_threshold, vm_frame *out) {
+  const vm_px_luma_acc *acc = &sums->acc;
   float motion_level[MOTION_N];
-  from_image(s, &s->mx, &s->my, motion_q);
   double diff = 0;
   for (int i = 0; i < MOTION_N; i++) {
-    motion_level[i] = vm_px_luma_level(ls, motion_q[i]);
+    motion_level[i] = vm_px_luma_level(ls, sums->motion_q[i]);
     diff += fabsf(motion_level[i] - s->prev_motion[i]);
   }
 
   /* dHash on the picture as output: read the storage-oriented 9x8 (or 8x9) image through
    * the orientation */
-  int16_t hash_q[HASH_W * HASH_H];
-  from_image(s, &s->hx, &s->hy, hash_q);
+  const int o = orientation;
   const int transpose = (o & VM_ORIENTATION_TRANSPOSE) != 0;
   const int fx = (o & VM_ORIENTATION_MIRROR) != 0, fy = (o & VM_ORIENTATION_FLIP) != 0;
   const int hw = s->hx.n;
@@ -177,16 +207,16 @@ int32_t vm_stats_frame(vm_stats *s, const vm_ops_src *src, const vm_layout *l, f
     for (int x = 0; x < HASH_W; x++) {
       int tx = fx ? HASH_W - 1 - x : x, ty = fy ? HASH_H - 1 - y : y;
       int sx = transpose ? ty : tx, sy = transpose ? tx : ty;
-      int32_t v = hash_q[sy * hw + sx];
+      int32_t v = sums->hash_q[sy * hw + sx];
       if (x > 0) hash |= vm_px_dhash_bit(prev, v, y * 8 + x - 1);
       prev = v;
     }
   }
 
-  double mean = acc.n ? acc.sum / (double)acc.n : 0;
-  double std = sqrt(vm_px_variance(acc.sum, acc.sum2, acc.n));
-  double sharp = vm_px_variance(acc.lap_sum, acc.lap_sum2, acc.lap_n);
-  double dark = acc.n ? (double)acc.dark / (double)acc.n : 0;
+  double mean = acc->n ? acc->sum / (double)acc->n : 0;
+  double std = sqrt(vm_px_variance(acc->sum, acc->sum2, acc->n));
+  double sharp = vm_px_variance(acc->lap_sum, acc->lap_sum2, acc->lap_n);
+  double dark = acc->n ? (double)acc->dark / (double)acc->n : 0;
   out->luma_mean = (float)mean;
   out->luma_std = (float)std;
   out->dark_fraction = (float)dark;
@@ -197,7 +227,7 @@ int32_t vm_stats_frame(vm_stats *s, const vm_ops_src *src, const vm_layout *l, f
   if (std <= VM_PX_BLANK_STDDEV) out->flags |= VM_FRAME_BLANK;
   if (s->have_prev) {
     out->motion = (float)(diff / MOTION_N);
-    out->scene_score = vm_px_hist_distance(acc.hist, acc.n, s->prev_hist, s->prev_n);
+    out->scene_score = vm_px_hist_distance(acc->hist, acc->n, s->prev_hist, s->prev_n);
     if (out->scene_score >= scene_threshold) out->flags |= VM_FRAME_SCENE_CUT;
   } else {
     out->motion = -1;
@@ -205,8 +235,8 @@ int32_t vm_stats_frame(vm_stats *s, const vm_ops_src *src, const vm_layout *l, f
   }
   s->have_prev = 1;
   memcpy(s->prev_motion, motion_level, sizeof s->prev_motion);
-  memcpy(s->prev_hist, acc.hist, sizeof s->prev_hist);
-  s->prev_n = acc.n;
+  memcpy(s->prev_hist, acc->hist, sizeof s->prev_hist);
+  s->prev_n = acc->n;
 
   vm_clip_aggregates *a = &s->agg;
   if (a->frames == 0) {

@@ -165,13 +165,16 @@ final class BenchCommand {
         description = "Decode the first file once before timing (JIT, page cache).")
     boolean warmup;
 
+    @Mixin DeviceOptions devices;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      if (!Main.requireNative(spec.commandLine().getErr())) return Main.EXIT_FATAL;
-      OpenOptions options = OpenOptions.DEFAULTS.withThreads(threads);
+      if (!Main.requireNative(spec.commandLine().getErr()) || !devices.usable(spec.commandLine().getErr()))
+        return Main.EXIT_FATAL;
+      OpenOptions options = OpenOptions.DEFAULTS.withThreads(threads).withDevice(devices.device());
       Sampling selection = sampling.sampling().withDecodeAll(decodeAll);
-      if (warmup) decodeOne(files.getFirst(), options, selection);
+      if (warmup) decodeOne(files.getFirst(), options, selection); // also the GPU's context and a cached decoder
       double cpu0 = processCpuSeconds();
       long t0 = System.nanoTime();
       long frames = 0;
@@ -180,11 +183,21 @@ final class BenchCommand {
       long skipped = 0;
       long seeks = 0;
       int failed = 0;
+      int onGpu = 0;
       try (ExecutorService pool = Executors.newFixedThreadPool(workers)) {
-        List<Future<DecodeResult>> jobs = new ArrayList<>();
-        for (Path f : files) jobs.add(pool.submit(() -> decodeOne(f, options, selection)));
-        for (Future<DecodeResult> j : jobs) {
-          DecodeResult r = j.get();
+        List<Future<Decoded>> jobs = new ArrayList<>();
+        List<Integer> gpus = devices.device().wantsGpu() && !devices.device().isOneGpu()
+            ? io.vidmill.gpu.Cuda.decoderGpus().stream().map(io.vidmill.gpu.Cuda.Gpu::index).toList() : List.of();
+        for (int i = 0; i < files.size(); i++) {
+          Path f = files.get(i);
+          // with several GPUs, clips go to them in turn
+          OpenOptions o = gpus.isEmpty() ? options : options.withDevice(io.vidmill.decode.Device.cuda(gpus.get(i % gpus.size())));
+          jobs.add(pool.submit(() -> decodeOne(f, o, selection)));
+        }
+        for (Future<Decoded> j : jobs) {
+          Decoded d = j.get();
+          DecodeResult r = d.result();
+          if (d.onGpu()) onGpu++;
           frames += r.frames();
           if (r.stats() != null) {
             decoded += r.stats().framesDecoded();
@@ -198,9 +211,9 @@ final class BenchCommand {
       double seconds = (System.nanoTime() - t0) / 1e9;
       double cpu = processCpuSeconds() - cpu0;
       out.printf(Locale.ROOT, "decode: %d clips, %d frames in %.3f s: %.1f frames/s, %.2f clips/s, "
-              + "%.3f cpu-s per 1000 frames decoded (threads=%d, workers=%d, sample %s)%n",
+              + "%.3f cpu-s per 1000 frames decoded (threads=%d, workers=%d, sample %s, device %s: %d clips on a GPU)%n",
           files.size(), frames, seconds, frames / seconds, files.size() / seconds, cpu * 1000 / Math.max(decoded, 1),
-          threads, workers, selection);
+          threads, workers, selection, devices.device(), onGpu);
       if (!selection.selectsEverything())
         out.printf(Locale.ROOT, "sampling: %d frames decoded for %d returned, %d packets sent, %d skipped, %d seeks%n",
             decoded, frames, packets, skipped, seeks);
@@ -208,15 +221,19 @@ final class BenchCommand {
           .put("frames_decoded", decoded).put("packets_sent", packets).put("packets_skipped", skipped)
           .put("seeks", seeks).put("sample", selection.toString())
           .put("seconds", seconds).put("fps", frames / seconds).put("clips_per_s", files.size() / seconds)
-          .put("cpu_s_per_1000_frames", cpu * 1000 / Math.max(decoded, 1)).put("failed", failed));
+          .put("cpu_s_per_1000_frames", cpu * 1000 / Math.max(decoded, 1)).put("failed", failed)
+          .put("device", devices.device().toString()).put("clips_on_gpu", onGpu));
       return failed == 0 ? Main.EXIT_OK : Main.EXIT_CLIPS_FAILED;
     }
 
-    private static DecodeResult decodeOne(Path f, OpenOptions options, Sampling sampling) {
+    private record Decoded(DecodeResult result, boolean onGpu) {}
+
+    private static Decoded decodeOne(Path f, OpenOptions options, Sampling sampling) {
       try (Clip c = Clip.open(Source.of(f), options, sampling); FrameBatch batch = FrameBatch.allocate(32)) {
-        return c.decodeAll(batch, frame -> {});
+        DecodeResult r = c.decodeAll(batch, frame -> {});
+        return new Decoded(r, c.info().onGpu());
       } catch (ClipException e) {
-        return new DecodeResult(e.status(), e.detail(), 0, null);
+        return new Decoded(new DecodeResult(e.status(), e.detail(), 0, null), false);
       }
     }
   }

@@ -36,14 +36,16 @@ final class FrameMd5Command implements Callable<Integer> {
 
   @Mixin SamplingOptions sampling;
 
+  @Mixin DeviceOptions devices;
+
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
     Sampling selection = sampling.sampling();
-    if (!Main.requireNative(err)) return Main.EXIT_FATAL;
+    if (!Main.requireNative(err) || !devices.usable(err)) return Main.EXIT_FATAL;
     // full stream analysis: ffmpeg's output time base comes from its frame rate guess
-    OpenOptions options = decode.options().withFullProbe(true);
+    OpenOptions options = decode.options().withFullProbe(true).withDevice(devices.device());
     try (Clip clip = Clip.open(Source.of(file), options, selection);
          FrameBatch batch = FrameBatch.allocate(32, Want.MD5)) {
       FrameMd5Format format = new FrameMd5Format(clip.info());

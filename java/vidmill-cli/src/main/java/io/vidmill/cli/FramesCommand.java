@@ -56,6 +56,8 @@ final class FramesCommand implements Callable<Integer> {
 
   @Mixin DecodeOptions decode;
 
+  @Mixin DeviceOptions devices;
+
   @Override
   public Integer call() throws IOException {
     var out = spec.commandLine().getOut();
@@ -67,11 +69,11 @@ final class FramesCommand implements Callable<Integer> {
       err.println("vidmill frames: " + e.getMessage());
       return Main.EXIT_USAGE;
     }
-    if (!Main.requireNative(err)) return Main.EXIT_FATAL;
+    if (!Main.requireNative(err) || !devices.usable(err)) return Main.EXIT_FATAL;
     List<Want> wants = new ArrayList<>(List.of(Want.MD5));
     if (stats) wants.add(Want.STATS);
     if (raw != null) wants.add(Want.PIXELS);
-    try (Clip clip = Clip.open(Source.of(file), decode.options());
+    try (Clip clip = Clip.open(Source.of(file), decode.options().withDevice(devices.device()));
          FrameBatch batch = FrameBatch.allocate(16, wants.toArray(Want[]::new));
          OutputStream pixels = raw == null ? OutputStream.nullOutputStream() : Files.newOutputStream(raw)) {
       clip.setOutput(output);

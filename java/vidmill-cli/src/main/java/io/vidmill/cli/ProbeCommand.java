@@ -38,11 +38,13 @@ final class ProbeCommand implements Callable<Integer> {
 
   @Mixin DecodeOptions decode;
 
+  @Mixin DeviceOptions devices;
+
   @Override
   public Integer call() throws Exception {
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
-    if (!Main.requireNative(err)) return Main.EXIT_FATAL;
+    if (!Main.requireNative(err) || (countFrames && !devices.usable(err))) return Main.EXIT_FATAL;
     int failed = 0;
     for (Path file : files) {
       ObjectNode row = JSON.createObjectNode();
@@ -50,7 +52,7 @@ final class ProbeCommand implements Callable<Integer> {
       String errorCode = null;
       String errorMessage = null;
       try (Clip clip = Clip.open(Source.of(file),
-          decode.options().withFullProbe(true).withOpenDecoder(countFrames))) {
+          decode.options().withFullProbe(true).withOpenDecoder(countFrames).withDevice(devices.device()))) {
         if (countFrames) {
           try (FrameBatch batch = FrameBatch.allocate(64)) {
             DecodeResult r = clip.decodeAll(batch, f -> {});
@@ -64,6 +66,7 @@ final class ProbeCommand implements Callable<Integer> {
         }
         ClipInfo info = clip.info();
         describe(row, info);
+        if (countFrames) backend(row, info);
         if (errorCode == null && info.truncated()) {
           errorCode = Status.TRUNCATED.name();
           errorMessage = "the container declares more data than the file holds: decoding would stop early";
@@ -85,6 +88,12 @@ final class ProbeCommand implements Callable<Integer> {
       out.println(JSON.writeValueAsString(row));
     }
     return failed == 0 ? Main.EXIT_OK : Main.EXIT_CLIPS_FAILED;
+  }
+
+  /** Where the frames were decoded (with --count-frames): "cpu" or "cuda:N", and why not on the GPU. */
+  static void backend(ObjectNode row, ClipInfo i) {
+    row.put("backend", i.backend());
+    putText(row, "backend_reason", i.backendReason());
   }
 
   static void describe(ObjectNode row, ClipInfo i) {

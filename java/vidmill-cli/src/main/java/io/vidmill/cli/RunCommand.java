@@ -173,10 +173,13 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin DecodeOptions decode;
 
+  @Mixin DeviceOptions devices;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (devices.device().kind() == io.vidmill.decode.Device.Kind.CUDA && !devices.usable(err)) return Main.EXIT_FATAL;
     // DuckDB (the Parquet writer) unpacks and loads its native library: let that overlap
     // with loading FFmpeg and reading the manifest instead of adding to them
     Thread.ofPlatform().daemon().name("vidmill-duckdb-warmup").start(ResultSink::warmUp);
@@ -288,7 +291,7 @@ final class RunCommand implements Callable<Integer> {
     Duration commitEvery = DecodeOptions.seconds(spec, "--commit-interval", commitInterval, false);
     Duration logEvery = DecodeOptions.seconds(spec, "--log-interval", logInterval, false);
     // decoder threads per clip are the tuner's unless --threads fixes them
-    OpenOptions open = decode.options(1);
+    OpenOptions open = decode.options(1).withDevice(devices.device());
     TuneOptions tuning = new TuneOptions(n, decode.threads, fetch, bytes);
     Isolation iso = switch (isolation.toLowerCase(Locale.ROOT)) {
       case "process", "processes" -> new Isolation(true,

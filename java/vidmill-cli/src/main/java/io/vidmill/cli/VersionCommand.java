@@ -18,6 +18,7 @@ final class VersionCommand implements Callable<Integer> {
     out.println(NativeLibrary.version());
     out.println("java " + Runtime.version() + " (" + System.getProperty("java.home") + ")");
     for (String step : NativeLibrary.loadingSteps()) out.println("  " + step);
+    out.println(io.vidmill.gpu.Cuda.describe());
     return Main.EXIT_OK;
   }
 }

@@ -72,4 +72,55 @@ class RunCommandTest {
     assertEquals(Main.EXIT_FATAL, r.exit());
     assertThat(r.err()).contains("FATAL").contains("missing.txt");
   }
+
+  /**
+   * --device: auto on a machine without a usable GPU decodes on the CPU and every row says why;
+   * cuda there is fatal (exit 3) with what to do; a bad value is a usage error. On a GPU host
+   * the first two are skipped (GpuDecodeTest and bench/gpu/run.sh check that machine).
+   */
+  @Test
+  void deviceAutoWithoutAGpuRunsOnTheCpuAndSaysSoWhileCudaIsFatal() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(io.vidmill.gpu.Cuda.isAvailable(), "a GPU decodes here");
+    Path clips = Files.createDirectories(dir.resolve("in"));
+    SyntheticClip.h264(64, 48, 25, 0.2, 1).write(clips.resolve("a.mp4"));
+    SyntheticClip.h264(64, 48, 25, 0.2, 2).withEncoder("mpeg4").write(clips.resolve("b.mkv"));
+    Path out = dir.resolve("out");
+    Result r = run("run", "-i", clips.toString(), "-o", out.toString(), "--progress", "off", "--no-report");
+    assertEquals(Main.EXIT_OK, r.exit(), r.out() + r.err());
+    assertThat(r.out()).contains("device auto: no GPU decodes, every clip decodes on the CPU");
+    try (var c = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+         var rs = c.createStatement().executeQuery("SELECT backend, backend_reason FROM '" + out.resolve("clips")
+             + "/*.parquet'")) {
+      int rows = 0;
+      while (rs.next()) {
+        rows++;
+        assertEquals("cpu", rs.getString(1));
+        assertThat(rs.getString(2)).startsWith("NO_GPU: ");
+      }
+      assertEquals(2, rows);
+    }
+    Result cpu = run("run", "-i", clips.toString(), "-o", dir.resolve("cpu").toString(), "--progress", "off",
+        "--no-report", "--device", "cpu");
+    assertEquals(Main.EXIT_OK, cpu.exit(), cpu.out() + cpu.err());
+    try (var c = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+         var rs = c.createStatement().executeQuery("SELECT count(*) FROM '" + dir.resolve("cpu").resolve("clips")
+             + "/*.parquet' WHERE backend = 'cpu' AND backend_reason IS NULL")) {
+      rs.next();
+      assertEquals(2, rs.getInt(1), "--device cpu: nothing to explain");
+    }
+
+    Result cuda = run("run", "-i", clips.toString(), "-o", dir.resolve("cuda").toString(), "--device", "cuda");
+    assertEquals(Main.EXIT_FATAL, cuda.exit(), cuda.out() + cuda.err());
+    assertThat(cuda.err()).contains("FATAL --device cuda: ").contains("--device auto decodes on the CPU");
+    Result one = run("framemd5", "--device", "cuda:1", clips.resolve("a.mp4").toString());
+    assertEquals(Main.EXIT_FATAL, one.exit());
+    assertThat(one.err()).contains("FATAL --device cuda:1");
+  }
+
+  @Test
+  void aBadDeviceIsAUsageError() {
+    Result r = run("run", "-i", "x", "-o", dir.resolve("o").toString(), "--device", "tpu");
+    assertEquals(Main.EXIT_USAGE, r.exit());
+    assertThat(r.err()).contains("--device is auto, cpu, cuda or cuda:N");
+  }
 }

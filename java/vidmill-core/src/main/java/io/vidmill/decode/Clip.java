@@ -49,6 +49,9 @@ public final class Clip implements AutoCloseable {
   private static final long OPT_MAX_FRAMES = Layouts.offset(OPEN_OPTIONS, "max_frames");
   private static final long OPT_TIMEOUT = Layouts.offset(OPEN_OPTIONS, "timeout_ms");
   private static final long OPT_DENIED = Layouts.offset(OPEN_OPTIONS, "denied_codecs");
+  private static final long OPT_DEVICE = Layouts.offset(OPEN_OPTIONS, "device");
+  private static final long OPT_DEVICE_INDEX = Layouts.offset(OPEN_OPTIONS, "device_index");
+  private static final int VM_DEVICE_CUDA = 1;
   private static final int FLAG_FULL_PROBE = 1;
   private static final int FLAG_NO_DECODER = 2;
 
@@ -107,6 +110,11 @@ public final class Clip implements AutoCloseable {
       opts.set(JAVA_LONG, OPT_MAX_FRAMES, options.maxFrames());
       opts.set(JAVA_LONG, OPT_TIMEOUT, options.timeout().toMillis());
       opts.set(ADDRESS, OPT_DENIED, arena.allocateFrom(options.deniedCodecs()));
+      // AUTO and CUDA: the GPU, or the CPU with the reason in the clip's info (the library
+      // decides per clip, once per process per GPU)
+      int gpu = options.device().gpuForOneClip();
+      opts.set(JAVA_INT, OPT_DEVICE, gpu >= 0 ? VM_DEVICE_CUDA : 0);
+      opts.set(JAVA_INT, OPT_DEVICE_INDEX, Math.max(0, gpu));
       MemorySegment out = arena.allocate(ADDRESS);
       int rc = Vidmill.vm_clip_open(src, opts, out);
       MemorySegment raw = out.get(ADDRESS, 0);

@@ -12,6 +12,10 @@ import java.lang.foreign.MemorySegment;
  * vm_clip_info}. {@code truncated} means the container already shows the file is cut short:
  * the frames that are there decode, then decoding ends with TRUNCATED. Unknown numbers are -1 (sizes, durations), 0 (counts, depths) or {@link
  * Long#MIN_VALUE} (timestamps); unknown names are "".
+ *
+ * <p>{@code backend} is where the clip decodes ("cpu", "cuda:0"); {@code backendFallback} why a
+ * clip that asked for a GPU is on the CPU ("" when none: NO_GPU, NO_DECODER, UNSUPPORTED,
+ * DECODE_ERROR, GPU_ERROR), {@code backendReason} the same for a person.
  */
 public record ClipInfo(
     int streamIndex,
@@ -40,12 +44,15 @@ public record ClipInfo(
     String colorRange,
     String colorSpace,
     String colorPrimaries,
-    String colorTransfer) {
+    String colorTransfer,
+    String backend,
+    String backendFallback,
+    String backendReason) {
 
   /** Nothing known. */
   public static final ClipInfo UNKNOWN = new ClipInfo(-1, "", "", "", "", 0, 0, "", 0, 0, false,
       false, false, Rational.UNKNOWN, Rational.UNKNOWN, Rational.UNKNOWN, Rational.UNKNOWN,
-      Long.MIN_VALUE, Long.MIN_VALUE, -1, 0, -1, 0, "", "", "", "");
+      Long.MIN_VALUE, Long.MIN_VALUE, -1, 0, -1, 0, "", "", "", "", "cpu", "", "");
 
   private static final long STREAM_INDEX = Layouts.offset(CLIP_INFO, "stream_index");
   private static final long WIDTH = Layouts.offset(CLIP_INFO, "width");
@@ -65,6 +72,9 @@ public record ClipInfo(
   private static final long DECLARED = Layouts.offset(CLIP_INFO, "declared_frames");
   private static final long SIZE = Layouts.offset(CLIP_INFO, "size_bytes");
   private static final long BIT_RATE = Layouts.offset(CLIP_INFO, "bit_rate");
+  private static final long BACKEND = Layouts.offset(CLIP_INFO, "backend");
+  private static final long BACKEND_DEVICE = Layouts.offset(CLIP_INFO, "backend_device");
+  private static final long BACKEND_FALLBACK = Layouts.offset(CLIP_INFO, "backend_fallback");
 
   /** Reads a filled vm_clip_info. */
   static ClipInfo read(MemorySegment s) {
@@ -95,7 +105,20 @@ public record ClipInfo(
         Layouts.chars(s, CLIP_INFO, "color_range"),
         Layouts.chars(s, CLIP_INFO, "color_space"),
         Layouts.chars(s, CLIP_INFO, "color_primaries"),
-        Layouts.chars(s, CLIP_INFO, "color_transfer"));
+        Layouts.chars(s, CLIP_INFO, "color_transfer"),
+        s.get(JAVA_INT, BACKEND) == 1 ? "cuda:" + s.get(JAVA_INT, BACKEND_DEVICE) : "cpu",
+        fallbackName(s.get(JAVA_INT, BACKEND_FALLBACK)),
+        Layouts.chars(s, CLIP_INFO, "backend_reason"));
+  }
+
+  /** vm_fallback_name without the native call for NONE (most clips). */
+  private static String fallbackName(int code) {
+    return code == 0 ? "" : io.vidmill.nativelib.Vidmill.vm_fallback_name(code);
+  }
+
+  /** Whether the clip decoded on a GPU. */
+  public boolean onGpu() {
+    return backend.startsWith("cuda");
   }
 
   private static Rational rational(MemorySegment s, long numOffset) {

@@ -20,11 +20,15 @@ import java.lang.foreign.MemorySegment;
  * @param planNanos time spent reading the packet table and planning (sampling)
  * @param samplePath how a sampled clip was decoded
  * @param fallbacks times a sampling prediction failed and the clip was decoded through
+ * @param gpuNanos of outputNanos, spent in CUDA kernels and transfers
+ * @param decoderReused the GPU decoder came from the per-GPU cache (no decoder was created)
+ * @param restarts times the clip was decoded again on the CPU after the GPU
  */
 public record ClipStats(int threads, long frames, long packets, long decodeErrors, long bytesRead,
                         long openNanos, long demuxNanos, long decodeNanos, long outputNanos,
                         long packetsRead, long packetsSkipped, long framesDecoded, long seeks,
-                        long fileSeeks, long planNanos, Sampling.Path samplePath, int fallbacks) {
+                        long fileSeeks, long planNanos, Sampling.Path samplePath, int fallbacks,
+                        long gpuNanos, boolean decoderReused, int restarts) {
   private static final long THREADS = Layouts.offset(CLIP_STATS, "threads");
   private static final long FRAMES = Layouts.offset(CLIP_STATS, "frames");
   private static final long PACKETS = Layouts.offset(CLIP_STATS, "packets");
@@ -42,6 +46,9 @@ public record ClipStats(int threads, long frames, long packets, long decodeError
   private static final long PLAN = Layouts.offset(CLIP_STATS, "plan_ns");
   private static final long PATH = Layouts.offset(CLIP_STATS, "sample_path");
   private static final long FALLBACKS = Layouts.offset(CLIP_STATS, "fallbacks");
+  private static final long GPU = Layouts.offset(CLIP_STATS, "gpu_ns");
+  private static final long REUSED = Layouts.offset(CLIP_STATS, "decoder_reused");
+  private static final long RESTARTS = Layouts.offset(CLIP_STATS, "restarts");
 
   static ClipStats read(MemorySegment s) {
     return new ClipStats(s.get(JAVA_INT, THREADS), s.get(JAVA_LONG, FRAMES), s.get(JAVA_LONG, PACKETS),
@@ -49,6 +56,6 @@ public record ClipStats(int threads, long frames, long packets, long decodeError
         s.get(JAVA_LONG, DEMUX), s.get(JAVA_LONG, DECODE), s.get(JAVA_LONG, OUTPUT),
         s.get(JAVA_LONG, READ), s.get(JAVA_LONG, SKIPPED), s.get(JAVA_LONG, DECODED), s.get(JAVA_LONG, SEEKS),
         s.get(JAVA_LONG, FILE_SEEKS), s.get(JAVA_LONG, PLAN), Sampling.Path.of(s.get(JAVA_INT, PATH)),
-        s.get(JAVA_INT, FALLBACKS));
+        s.get(JAVA_INT, FALLBACKS), s.get(JAVA_LONG, GPU), s.get(JAVA_INT, REUSED) != 0, s.get(JAVA_INT, RESTARTS));
   }
 }

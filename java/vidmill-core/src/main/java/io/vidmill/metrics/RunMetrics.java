@@ -58,6 +58,8 @@ public final class RunMetrics implements AutoCloseable {
   public RunMetrics(Run run, String shard) {
     this.run = run;
     this.shard = shard;
+    this.gpu = run.gpuMonitor(); // NVML's gauges of the run's GPUs, nothing without
+
     RunStats s = run.stats();
     CounterWithCallback.builder().name("vidmill_clips_total").help("Clips finished, by outcome (ok or failed)")
         .labelNames("status").callback(cb -> {
@@ -118,6 +120,8 @@ public final class RunMetrics implements AutoCloseable {
 
   private void observe(ClipResult r) {
     backendClips.labelValues(r.backend()).inc();
+    String cause = r.info().backendFallback();
+    if (!cause.isEmpty()) fallback("cuda", r.backend(), cause);
     long[] nanos = {r.fetchNanos(), r.openNanos(), r.demuxNanos(), r.decodeNanos(), r.outputNanos(), r.totalNanos()};
     for (int i = 0; i < nanos.length; i++) {
       // fetch and total every clip has; the others only the clips that got that far

@@ -33,8 +33,12 @@ public final class Layouts {
   public static final int VM_STRUCT_IMAGE = 10;
   public static final int VM_STRUCT_SAMPLING = 11;
   public static final int VM_STRUCT_ENCODER_OPTIONS = 12;
+  public static final int VM_STRUCT_CUDA_DEVICE = 13;
+  public static final int VM_STRUCT_CUDA_UTILIZATION = 14;
+  public static final int VM_STRUCT_DECODER_CAPS = 15;
 
   public static final int VM_NAME_SIZE = 48;
+  public static final int VM_REASON_SIZE = 200;
 
   private static MemoryLayout chars(int n, String name) {
     return MemoryLayout.sequenceLayout(n, JAVA_BYTE).withName(name);
@@ -56,7 +60,9 @@ public final class Layouts {
       JAVA_LONG.withName("max_pixels"),
       JAVA_LONG.withName("max_frames"),
       JAVA_LONG.withName("timeout_ms"),
-      ADDRESS.withName("denied_codecs")).withName("vm_open_options");
+      ADDRESS.withName("denied_codecs"),
+      JAVA_INT.withName("device"),
+      JAVA_INT.withName("device_index")).withName("vm_open_options");
 
   public static final StructLayout CLIP_INFO = MemoryLayout.structLayout(
       JAVA_INT.withName("struct_size"),
@@ -91,7 +97,12 @@ public final class Layouts {
       chars(16, "color_space"),
       chars(16, "color_primaries"),
       chars(16, "color_transfer"),
-      chars(VM_NAME_SIZE, "decoder")).withName("vm_clip_info");
+      chars(VM_NAME_SIZE, "decoder"),
+      JAVA_INT.withName("backend"),
+      JAVA_INT.withName("backend_device"),
+      JAVA_INT.withName("backend_fallback"),
+      JAVA_INT.withName("reserved1"),
+      chars(VM_REASON_SIZE, "backend_reason")).withName("vm_clip_info");
 
   public static final StructLayout CLIP_STATS = MemoryLayout.structLayout(
       JAVA_INT.withName("struct_size"),
@@ -111,7 +122,10 @@ public final class Layouts {
       JAVA_LONG.withName("file_seeks"),
       JAVA_LONG.withName("plan_ns"),
       JAVA_INT.withName("sample_path"),
-      JAVA_INT.withName("fallbacks")).withName("vm_clip_stats");
+      JAVA_INT.withName("fallbacks"),
+      JAVA_LONG.withName("gpu_ns"),
+      JAVA_INT.withName("decoder_reused"),
+      JAVA_INT.withName("restarts")).withName("vm_clip_stats");
 
   public static final StructLayout SAMPLING = MemoryLayout.structLayout(
       JAVA_INT.withName("struct_size"),
@@ -222,6 +236,39 @@ public final class Layouts {
       JAVA_INT.withName("codec"),
       JAVA_INT.withName("quality"),
       JAVA_INT.withName("reserved0")).withName("vm_encoder_options");
+
+  public static final StructLayout CUDA_DEVICE = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("index"),
+      JAVA_INT.withName("compute_major"),
+      JAVA_INT.withName("compute_minor"),
+      JAVA_INT.withName("multiprocessors"),
+      JAVA_INT.withName("decoders"),
+      JAVA_INT.withName("mig"),
+      JAVA_INT.withName("reserved0"),
+      JAVA_LONG.withName("memory_bytes"),
+      chars(96, "name"),
+      chars(32, "pci_bus_id")).withName("vm_cuda_device");
+
+  public static final StructLayout CUDA_UTILIZATION = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("decoder_percent"),
+      JAVA_INT.withName("sm_percent"),
+      JAVA_INT.withName("memory_percent"),
+      JAVA_LONG.withName("memory_used_bytes"),
+      JAVA_LONG.withName("memory_total_bytes")).withName("vm_cuda_utilization");
+
+  /** Not used from Java (vm_cuda_decoder_caps is for vmtool); kept so the layout test covers it. */
+  public static final StructLayout DECODER_CAPS = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("supported"),
+      JAVA_INT.withName("decoders"),
+      JAVA_INT.withName("min_width"),
+      JAVA_INT.withName("min_height"),
+      JAVA_INT.withName("max_width"),
+      JAVA_INT.withName("max_height"),
+      JAVA_INT.withName("reserved0"),
+      JAVA_LONG.withName("max_macroblocks")).withName("vm_decoder_caps");
 
   /** Byte offset of a named field: resolved once into a constant by callers. */
   public static long offset(StructLayout layout, String field) {

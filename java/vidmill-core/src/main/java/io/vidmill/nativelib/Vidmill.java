@@ -319,4 +319,70 @@ public final class Vidmill {
       throw rethrow(t);
     }
   }
+
+  // ---- GPU decoding -------------------------------------------------------------------
+
+  private static final class vm_fallback_name_h {
+    static final MethodHandle H = bind("vm_fallback_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+  }
+
+  public static String vm_fallback_name(int fallback) {
+    try {
+      return string((MemorySegment) vm_fallback_name_h.H.invokeExact(fallback));
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_cuda_device_count_h {
+    static final MethodHandle H =
+        bind("vm_cuda_device_count", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+  }
+
+  public static int vm_cuda_device_count(MemorySegment detail, long detailSize) {
+    try {
+      return (int) vm_cuda_device_count_h.H.invokeExact(detail, detailSize);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_cuda_device_get_h {
+    static final MethodHandle H =
+        bind("vm_cuda_device_get", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+  }
+
+  public static int vm_cuda_device_get(int index, MemorySegment device) {
+    try {
+      return (int) vm_cuda_device_get_h.H.invokeExact(index, device);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_cuda_probe_h {
+    static final MethodHandle H =
+        bind("vm_cuda_probe", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
+  }
+
+  public static int vm_cuda_probe(int index, MemorySegment detail, long detailSize) {
+    try {
+      return (int) vm_cuda_probe_h.H.invokeExact(index, detail, detailSize);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_cuda_utilization_get_h {
+    static final MethodHandle H =
+        bind("vm_cuda_utilization_get", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+  }
+
+  public static int vm_cuda_utilization_get(int index, MemorySegment utilization) {
+    try {
+      return (int) vm_cuda_utilization_get_h.H.invokeExact(index, utilization);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
 }

@@ -268,7 +268,7 @@ final class ClipTask {
                            int threads, long encodeNanos, ClipAggregates aggregates, ClipFrames frames) {
     return new ClipResult(w.ref(), w.hash(), status, error, info, s.framesDecoded(), s.decodeErrors(), s.bytesRead(),
         w.fetchNanos(), s.openNanos(), s.demuxNanos(), s.decodeNanos(), s.outputNanos(),
-        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s.threads(), Instant.now(), s.frames(), s,
+        w.fetchNanos() + decodeStageNanos, w.attempts(), info.backend(), s.threads(), Instant.now(), s.frames(), s,
         encodeNanos, aggregates, frames);
   }
 
@@ -278,6 +278,6 @@ final class ClipTask {
     return new ClipResult(w.ref(), w.hash(), status, error, info, frames, s == null ? 0 : s.decodeErrors(),
         s == null ? 0 : s.bytesRead(), w.fetchNanos(), s == null ? decodeStageNanos : s.openNanos(),
         s == null ? 0 : s.demuxNanos(), s == null ? 0 : s.decodeNanos(), s == null ? 0 : s.outputNanos(),
-        w.fetchNanos() + decodeStageNanos, w.attempts(), "cpu", s == null ? threads : s.threads(), Instant.now());
+        w.fetchNanos() + decodeStageNanos, w.attempts(), info.backend(), s == null ? threads : s.threads(), Instant.now());
   }
 }

@@ -1,11 +1,13 @@
 package io.vidmill.pipeline;
 
 import io.vidmill.decode.ClipInfo;
+import io.vidmill.decode.Device;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
 import io.vidmill.fetch.Fetched;
 import io.vidmill.fetch.Fetcher;
+import io.vidmill.gpu.Cuda;
 import io.vidmill.manifest.ClipRef;
 import io.vidmill.nativelib.NativeLibrary;
 import io.vidmill.shard.ClipHash;
@@ -74,10 +76,10 @@ public final class Engine implements AutoCloseable {
       return new Options(workers, fetchConcurrency, maxBytesInFlight, clipTimeout, retries, decode, s, spool);
     }
 
-    /** vidmill run's defaults for {@code workers} decode threads: one decoder thread per clip. */
+    /** vidmill run's defaults for {@code workers} decode threads: one decoder thread per clip, GPUs where they decode. */
     public static Options defaults(int workers) {
       return new Options(workers, Math.max(8, 2 * workers), 512L << 20, Duration.ofSeconds(300), 3,
-          OpenOptions.DEFAULTS.withThreads(1));
+          OpenOptions.DEFAULTS.withThreads(1).withDevice(Device.AUTO));
     }
   }
 
@@ -127,9 +129,10 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * As {@link #process(Iterator, int)}, with the accelerators the scheduler gave this caller
-   * (e.g. a Spark task's GPU addresses): a hint for the GPU path, which will decode on them.
-   * Until that path exists every clip decodes on the CPU ({@code backend} = cpu).
+   * As {@link #process(Iterator, int)}, with the GPUs the scheduler gave this caller (e.g. a
+   * Spark task's GPU addresses, CUDA device indices): with a decode device that may use GPUs
+   * ({@link Device#AUTO}, {@link Device#CUDA}), the stream's decoders are spread over them;
+   * without a hint over every GPU that decodes. Clips a GPU cannot take decode on the CPU.
    */
   public Stream process(Iterator<ClipRef> refs, int parallelism, List<String> devices) {
     if (closed.get()) throw new IllegalStateException("the engine is closed");
@@ -223,7 +226,26 @@ public final class Engine implements AutoCloseable {
 
     private void start() {
       started = true;
-      for (int i = 0; i < parallelism; i++) decoders.execute(this::decodeLoop);
+      for (int i = 0; i < parallelism; i++) {
+        OpenOptions decode = o.decode().withDevice(deviceFor(i));
+        decoders.execute(() -> decodeLoop(decode));
+      }
+    }
+
+    /** The device of the stream's decoder {@code slot}: the hinted GPUs (or all) in turn. */
+    private Device deviceFor(int slot) {
+      Device d = o.decode().device();
+      if (!d.wantsGpu() || d.isOneGpu()) return d;
+      List<Integer> gpus = new java.util.ArrayList<>();
+      for (String h : devices) {
+        try {
+          gpus.add(Integer.parseInt(h.strip()));
+        } catch (NumberFormatException e) {
+          // not a CUDA index: ignored
+        }
+      }
+      if (gpus.isEmpty()) gpus = Cuda.decoderGpus().stream().map(Cuda.Gpu::index).toList();
+      return gpus.isEmpty() ? d : Device.cuda(gpus.get(slot % gpus.size()));
     }
 
     private void submit(ClipRef ref) {
@@ -266,7 +288,7 @@ public final class Engine implements AutoCloseable {
       }
     }
 
-    private void decodeLoop() {
+    private void decodeLoop(OpenOptions decode) {
       try {
         // libvidmill may still be loading: fetches get going meanwhile, the decoders wait here
         NativeLibrary.requireAvailable();
@@ -283,9 +305,9 @@ public final class Engine implements AutoCloseable {
           try {
             // the end of the stream: no clip will follow this one onto a core that falls idle,
             // so FFmpeg's frame threads may use it (same frames; the tail finishes sooner)
-            int threads = o.decode().threads() == 1 && parallelism > 1 && last ? Math.min(parallelism, 8)
-                : o.decode().threads();
-            r = cancelled ? null : ClipTask.decode(w, worker, o.decode(), threads);
+            int threads = decode.threads() == 1 && parallelism > 1 && last ? Math.min(parallelism, 8)
+                : decode.threads();
+            r = cancelled ? null : ClipTask.decode(w, worker, decode, threads);
           } catch (java.io.UncheckedIOException e) {
             throw e; // the frames cannot be written: this stream cannot go on
           } catch (RuntimeException | Error e) {

@@ -82,6 +82,7 @@ public final class IsolatedClips {
     j.put("full_probe", decode.fullProbe());
     j.put("open_decoder", decode.openDecoder());
     j.put("denied_codecs", decode.deniedCodecs());
+    j.put("device", decode.device().toString());
     j.set("spec", JSON.valueToTree(spec));
     if (spoolDir != null) j.put("spool", spoolDir.toString());
     try {
@@ -130,7 +131,7 @@ public final class IsolatedClips {
         j.path("attempts").asInt(), deadline);
     OpenOptions decode = new OpenOptions(0, j.path("max_pixels").asLong(), j.path("max_frames").asLong(),
         Duration.ZERO, j.path("full_probe").asBoolean(), j.path("open_decoder").asBoolean(),
-        j.path("denied_codecs").asText());
+        j.path("denied_codecs").asText(), io.vidmill.decode.Device.parse(j.path("device").asText("cpu")));
     Source source = data != null ? Source.of(data, j.path("name").asText()) : Source.of(Path.of(path));
     ClipSpec spec = JSON.treeToValue(j.path("spec"), ClipSpec.class);
     Path spool = j.hasNonNull("spool") ? Path.of(j.path("spool").asText()) : null;

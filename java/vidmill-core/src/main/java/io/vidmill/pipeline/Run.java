@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vidmill.decode.ClipInfo;
+import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
 import io.vidmill.fetch.Fetcher;
@@ -81,6 +82,7 @@ public final class Run {
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
   private final Tuner tuner;
   private volatile Path crashDir;
+  private final DevicePlan devices;
   private final ResourceLimits memoryProbe;
   // what the decoders need to know to spend idle cores on the last clips of a run
   private volatile boolean manifestDone;
@@ -108,12 +110,18 @@ public final class Run {
     this(options, out, stdin, ResourceLimits.detect());
   }
 
-  /** With the CPU and memory limits given rather than read from this process's cgroup. */
+  /**
+   * With the CPU and memory limits given rather than read from this process's cgroup.
+   *
+   * @throws IllegalStateException when the decode options ask for {@code --device cuda} (or
+   *     {@code cuda:N}) and that GPU does not decode
+   */
   public Run(RunOptions options, PrintWriter out, InputStream stdin, ResourceLimits limits) {
     this.o = options;
     this.out = out;
     this.stdin = stdin;
-    this.tuner = new Tuner(limits, options.tuning());
+    this.devices = DevicePlan.of(options.decode().device(), limits.wholeCpus());
+    this.tuner = new Tuner(limits, options.tuning(), devices.sessions());
     this.memoryProbe = limits;
     Tuner.Settings s = tuner.settings();
     this.activeWorkers = new Gates.Workers(s.workers());
@@ -123,6 +131,11 @@ public final class Run {
 
   public RunStats stats() {
     return stats;
+  }
+
+  /** NVML's gauges of the GPUs this run decodes on (nothing without). */
+  public io.vidmill.metrics.GpuMonitor gpuMonitor() {
+    return devices.monitor();
   }
 
   /** The tuner of this run: its current settings and every decision with its reason. */
@@ -151,6 +164,7 @@ public final class Run {
     m.put("decoder_threads", s.threads());
     m.put("fetch_concurrency", s.fetchConcurrency());
     m.put("max_bytes_in_flight", s.bytesInFlight());
+    if (tuner.gpuSessions() != null) m.put("gpu_sessions", tuner.gpuSessions().perGpu());
     return m;
   }
 
@@ -266,6 +280,7 @@ public final class Run {
     b.append(String.format(Locale.ROOT, "vidmill run: %s -> %s, shard %s (%s)%ntuning: %s%s (%s)",
         o.input(), dir.root, o.shard().label(), o.shard().source(),
         tuner.allFixed() ? "fixed, " : "auto, starting with ", start.settings().describe(), start.reason()));
+    if (o.decode().device().wantsGpu()) b.append(System.lineSeparator()).append(io.vidmill.gpu.Cuda.choice(o.decode().device()));
     if (!o.spec().equals(ClipSpec.DEFAULT)) b.append(System.lineSeparator()).append("making: ").append(describe(o.spec(), dir));
     if (state.done().size() > 0) {
       b.append(String.format(Locale.ROOT, "%nresuming: %,d clips already done in %d parts", state.done().size(),
@@ -405,6 +420,7 @@ public final class Run {
             fetchSlotWaitNanos.sum() + (slotSince != 0 ? Math.max(0, now - slotSince) : 0),
             fetcher.budget().waitNanos(), memoryUsed(), manifestDone);
         Tuner.Settings s = tuner.observe(x);
+        if (devices.onGpus()) s = tuner.observeGpu(devices.sample(now, pixels.sum()));
         if (s.workers() != activeWorkers.active()) activeWorkers.setActive(s.workers());
         if (s.fetchConcurrency() != fetchSlots.size()) fetchSlots.resize(s.fetchConcurrency());
         if (s.bytesInFlight() != fetcher.budget().capacity()) fetcher.budget().setCapacity(s.bytesInFlight());
@@ -422,7 +438,7 @@ public final class Run {
   }
 
   private void decodeLoop(int index, BlockingQueue<ClipTask.Work> in, BlockingQueue<ClipResult> results) {
-    try (ClipDecoder decoder = newDecoder()) {
+    try (ClipDecoder decoder = newDecoder(index)) {
       boolean prepared = false;
       while (true) {
         if (!activeWorkers.await(index)) return;
@@ -492,10 +508,12 @@ public final class Run {
     }
   }
 
-  private ClipDecoder newDecoder() {
-    if (!o.isolation().processes()) return new ClipDecoder.InProcess(o.decode(), o.spec(), spoolDir);
+  /** Decoder {@code index}'s; with GPUs it is one of its GPU's group. */
+  private ClipDecoder newDecoder(int index) {
+    OpenOptions decode = o.decode().withDevice(devices.deviceFor(index));
+    if (!o.isolation().processes()) return new ClipDecoder.InProcess(decode, o.spec(), spoolDir);
     long limit = o.isolation().memoryLimitFor(memoryProbe.memoryBytes(), tuner.settings().workers());
-    return new ClipDecoder.Isolated(o.decode(), o.spec(), spoolDir, limit, crashDir, stats);
+    return new ClipDecoder.Isolated(decode, o.spec(), spoolDir, limit, crashDir, stats);
   }
 
   /** After a fatal error: release what arrives until the end, recording nothing. */

@@ -64,7 +64,7 @@ public final class ResultSink implements AutoCloseable {
       new String[] {"fetch_ms", "DOUBLE"}, new String[] {"open_ms", "DOUBLE"}, new String[] {"demux_ms", "DOUBLE"},
       new String[] {"decode_ms", "DOUBLE"}, new String[] {"output_ms", "DOUBLE"}, new String[] {"total_ms", "DOUBLE"},
       new String[] {"attempts", "INTEGER"}, new String[] {"backend", "VARCHAR"}, new String[] {"threads", "INTEGER"},
-      new String[] {"finished_at", "TIMESTAMPTZ"},
+      new String[] {"finished_at", "TIMESTAMPTZ"}, new String[] {"backend_reason", "VARCHAR"},
       // sampling: what was selected, and what it saved
       new String[] {"frames_returned", "BIGINT"}, new String[] {"packets_skipped", "BIGINT"},
       new String[] {"seeks", "BIGINT"}, new String[] {"sample_path", "VARCHAR"},
@@ -267,6 +267,8 @@ public final class ResultSink implements AutoCloseable {
     row.add(r.backend());
     row.add(r.threads());
     row.add(r.finishedAt().atOffset(ZoneOffset.UTC));
+    // why a clip asked for a GPU decoded on the CPU (NO_GPU: ..., UNSUPPORTED: ...); null when it did not
+    row.add(text(i.backendReason()));
     ClipStats st = r.stats();
     row.add(r.framesReturned());
     row.add(st == null ? 0L : st.packetsSkipped());

@@ -29,6 +29,9 @@ import java.util.Locale;
  *       get FFmpeg's frame threads (one per CPU): same frames, a shorter tail; so do clips when
  *       memory left fewer decoders than CPUs.
  * </ul>
+ * With GPUs ({@link GpuSessions}) the decoders are the GPUs' decode sessions: their number comes
+ * from the decoder engines and NVML's utilization instead of the CPUs (no CPU trials), and
+ * {@link #observeGpu} changes it; fetching and memory are tuned as above.
  * Decisions are damped: measurements in the second after a change are discarded, and each
  * decision looks at a window of at least two seconds. Every decision is kept, with its reason,
  * for the summary and {@code --profile}.
@@ -76,6 +79,7 @@ public final class Tuner {
 
   private final ResourceLimits limits;
   private final TuneOptions fixed;
+  private final GpuSessions gpu; // null: the CPU decodes
   private final int maxWorkers;
   private final long maxBytes;
   private final List<Change> history = new ArrayList<>();
@@ -93,12 +97,18 @@ public final class Tuner {
   private record Trial(Settings before, double rateBefore, double utilBefore) {}
 
   public Tuner(ResourceLimits limits, TuneOptions fixed) {
+    this(limits, fixed, null);
+  }
+
+  /** With GPUs: {@code gpu} decides how many clips decode at once (null: the CPUs do). */
+  public Tuner(ResourceLimits limits, TuneOptions fixed, GpuSessions gpu) {
     this.limits = limits;
     this.fixed = fixed;
+    this.gpu = gpu;
     int cpus = limits.wholeCpus();
-    int workers = fixed.workers() != null ? fixed.workers() : cpus;
+    int workers = fixed.workers() != null ? fixed.workers() : gpu != null ? gpu.total() : cpus;
     // room for trials (decoders blocked on I/O inside decoding), never fewer than asked for
-    this.maxWorkers = Math.max(workers, 4 * cpus);
+    this.maxWorkers = gpu != null ? Math.max(workers, gpu.maxTotal()) : Math.max(workers, 4 * cpus);
     this.maxBytes = fixed.maxBytesInFlight() != null ? fixed.maxBytesInFlight()
         : Math.max(MIN_BYTES, limits.memoryBytes() / 4);
     long bytes = fixed.maxBytesInFlight() != null ? fixed.maxBytesInFlight() : Math.min(DEFAULT_MAX_BYTES, maxBytes);
@@ -111,6 +121,8 @@ public final class Tuner {
   private String startReason() {
     List<String> why = new ArrayList<>();
     why.add(fixed.workers() != null ? "--workers " + fixed.workers()
+        : gpu != null ? String.format(Locale.ROOT, "GPU sessions on %d %s: %s", gpu.gpus(),
+            gpu.gpus() == 1 ? "GPU" : "GPUs", gpu.reason())
         : "one decoder per CPU: " + limits.describe());
     if (fixed.threads() != null) why.add("--threads " + fixed.threads());
     if (fixed.fetchConcurrency() != null) why.add("--fetch-concurrency " + fixed.fetchConcurrency());
@@ -226,8 +238,9 @@ public final class Tuner {
       return settings;
     }
 
-    // 4. CPUs idle although the decoders have input: try one decoder more
-    if (fixed.workers() == null && util < 0.85 && wait < 0.05 && s.workers() < maxWorkers
+    // 4. CPUs idle although the decoders have input: try one decoder more (with GPUs their
+    // sessions are tried instead: observeGpu)
+    if (fixed.workers() == null && gpu == null && util < 0.85 && wait < 0.05 && s.workers() < maxWorkers
         && x.nanos() >= noTrialBefore && rate > 0) {
       trial = new Trial(s, rate, util);
       int workers = s.workers() + 1;
@@ -235,6 +248,33 @@ public final class Tuner {
       return change(x, new Settings(workers, s.threads(), fetch, s.bytesInFlight()), String.format(Locale.ROOT,
           "CPUs %.0f%% busy while the decoders had input: trying %d decoders", 100 * Math.min(util, 1), workers));
     }
+    return settings;
+  }
+
+  /** The GPU sessions the decoders are, or null when the CPU decodes. */
+  public GpuSessions gpuSessions() {
+    return gpu;
+  }
+
+  /**
+   * Takes a measurement of the GPUs (NVML's utilization and the decoded pixels); returns the
+   * settings to run with from now on: the decoders follow the GPU sessions.
+   */
+  public synchronized Settings observeGpu(GpuSessions.Sample x) {
+    if (gpu == null || fixed.workers() != null) return settings;
+    if (startNanos == Long.MIN_VALUE) startNanos = x.nanos();
+    java.util.Optional<String> why = gpu.observe(x);
+    if (why.isEmpty()) return settings;
+    Settings s = settings;
+    int workers = gpu.total();
+    int fetch = fixed.fetchConcurrency() != null ? s.fetchConcurrency() : Math.max(s.fetchConcurrency(), 2 * workers);
+    Settings next = new Settings(workers, s.threads(), fetch, s.bytesInFlight());
+    if (!next.equals(s)) {
+      settings = next;
+      lastChangeNanos = x.nanos();
+      windowStart = null;
+    }
+    history.add(new Change((x.nanos() - startNanos) / 1e9, settings, "GPU sessions: " + why.get()));
     return settings;
   }
 

@@ -10,7 +10,7 @@ class FrameMd5FormatTest {
     ClipInfo u = ClipInfo.UNKNOWN;
     return new ClipInfo(0, "", "", "", "", 64, 48, "yuv420p", 8, 0, false, false, false, new Rational(1, 1),
         timeBase, rate, rate, 0, containerStartMicros, -1, 0, -1, 0, u.colorRange(), u.colorSpace(),
-        u.colorPrimaries(), u.colorTransfer());
+        u.colorPrimaries(), u.colorTransfer(), u.backend(), u.backendFallback(), u.backendReason());
   }
 
   @Test

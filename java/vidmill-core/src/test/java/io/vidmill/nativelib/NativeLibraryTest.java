@@ -49,7 +49,10 @@ class NativeLibraryTest {
       Map.entry(Layouts.VM_STRUCT_CLIP_AGGREGATES, Layouts.CLIP_AGGREGATES),
       Map.entry(Layouts.VM_STRUCT_IMAGE, Layouts.IMAGE),
       Map.entry(Layouts.VM_STRUCT_SAMPLING, Layouts.SAMPLING),
-      Map.entry(Layouts.VM_STRUCT_ENCODER_OPTIONS, Layouts.ENCODER_OPTIONS));
+      Map.entry(Layouts.VM_STRUCT_ENCODER_OPTIONS, Layouts.ENCODER_OPTIONS),
+      Map.entry(Layouts.VM_STRUCT_CUDA_DEVICE, Layouts.CUDA_DEVICE),
+      Map.entry(Layouts.VM_STRUCT_CUDA_UTILIZATION, Layouts.CUDA_UTILIZATION),
+      Map.entry(Layouts.VM_STRUCT_DECODER_CAPS, Layouts.DECODER_CAPS));
 
   @Test
   void everyStructLayoutMatchesTheCompiledLibrary() {

@@ -63,8 +63,9 @@ public record ClipOptions(String pathColumn, String keyColumn, String baseDir, i
 
   /** The engine of an executor with {@code cores} cores. */
   Engine.Options engineOptions(int cores) {
+    // the task's GPUs where they decode (the engine takes Spark's GPU addresses), else the CPU
     OpenOptions open = OpenOptions.DEFAULTS.withThreads(threadsPerClip).withMaxPixels(maxPixels)
-        .withDeniedCodecs(deniedCodecs);
+        .withDeniedCodecs(deniedCodecs).withDevice(io.vidmill.decode.Device.AUTO);
     return new Engine.Options(cores, fetchConcurrency > 0 ? fetchConcurrency : Math.max(8, 2 * cores),
         maxBytesInFlight, Duration.ofMillis(Math.round(clipTimeoutSeconds * 1000)), retries, open);
   }

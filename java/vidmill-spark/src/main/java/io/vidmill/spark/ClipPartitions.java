@@ -64,8 +64,8 @@ final class ClipPartitions implements MapPartitionsFunction<Row, Row> {
     int cpus = task == null ? 1 : task.cpus();
     List<String> gpus = task == null ? List.of() : gpus(task.resourcesJMap());
     if (!gpus.isEmpty() && GPU_NOTED.compareAndSet(false, true)) {
-      LOG.info("vidmill: tasks are given GPUs (this one: {}); they go to the engine as a device hint, and "
-          + "clips decode on the CPU until vidmill's GPU path exists", gpus);
+      LOG.info("vidmill: tasks are given GPUs (this one: {}); the engine's decoders are spread over them; {}", gpus,
+          io.vidmill.gpu.Cuda.describe());
     }
     Engine engine = ExecutorEngines.forTask(options);
     Map<ClipRef, Row> inputs = new IdentityHashMap<>();   // in flight; read and written on this thread only

@@ -37,7 +37,7 @@ class VidmillSparkTest {
   static final List<String> COMPARED = List.of("key", "uri", "status", "error", "container", "codec", "profile",
       "decoder", "width", "height", "pix_fmt", "bit_depth", "rotation", "mirror", "fps", "duration",
       "declared_frames", "frames_decoded", "decode_errors", "bytes_read", "size_bytes", "attempts", "backend",
-      "extra_columns");
+      "backend_reason", "extra_columns");
 
   @TempDir static Path dir;
   static Path media;
