@@ -402,6 +402,25 @@ public final class Run {
   }
 
   /** Every 500 ms: measure, let the tuner decide, apply what it decided. */
+  /**
+   * The CPU time of this process's children, the decoding processes, those gone included: with
+   * {@code --isolation process} they do the decoding, and a tuner that saw this process's CPU
+   * alone would find the CPUs idle and try decoders the machine has no room for.
+   */
+  private static final class ChildCpu {
+    private final Map<Long, Long> byPid = new java.util.HashMap<>();
+
+    long nanos() {
+      ProcessHandle.current().children().forEach(c -> c.info().totalCpuDuration()
+          .ifPresent(d -> byPid.merge(c.pid(), d.toNanos(), Math::max)));
+      long sum = 0;
+      for (long n : byPid.values()) sum += n;
+      return sum;
+    }
+  }
+
+  private final ChildCpu childCpu = new ChildCpu();
+
   private void tuneLoop(Fetcher fetcher) {
     var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     var cpu = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
@@ -415,7 +434,8 @@ public final class Run {
           if (since != 0) ongoingWait += Math.max(0, now - since);
         }
         long slotSince = slotWaitSince;
-        Tuner.Sample x = new Tuner.Sample(now, cpu != null ? cpu.getProcessCpuTime() : 0, busyNanos.sum(),
+        long cpuNanos = (cpu != null ? cpu.getProcessCpuTime() : 0) + childCpu.nanos();
+        Tuner.Sample x = new Tuner.Sample(now, cpuNanos, busyNanos.sum(),
             waitNanos.sum() + ongoingWait, pixels.sum(), stats.done(),
             fetchSlotWaitNanos.sum() + (slotSince != 0 ? Math.max(0, now - slotSince) : 0),
             fetcher.budget().waitNanos(), memoryUsed(), manifestDone);
