@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A long run must not leak: 20,000 clips through a real {@code vidmill run}, with its resident
  * memory, its native memory, open file descriptors and threads measured once it is warm (10%
- * done), halfway and near its end (90%). The heap is fixed and touched from the start (-Xms =
+ * done), halfway and near its end (90%), and the same of its two decoding processes (the
+ * default {@code --isolation process}: they do the decoding, so a leak per clip is theirs). The heap is fixed and touched from the start (-Xms =
  * -Xmx, AlwaysPreTouch), so what RSS gains is native memory; Native Memory Tracking tells the
  * JVM's own part (code, metaspace, threads, compiler arenas) from the rest, the native
  * libraries' (FFmpeg, libvidmill, DuckDB), printed with the categories that moved. (The rest is
@@ -39,11 +40,25 @@ class SoakTest {
    * @param jvm what the JVM itself has committed (Native Memory Tracking: heap, metaspace, code,
    *     threads, GC), 0 when jcmd could not tell; the rest of RSS is the native libraries' memory
    */
-  record Sample(long done, long rss, long jvm, java.util.Map<String, Long> jvmParts, long fds, long threads) {
+  record Sample(long done, long rss, long jvm, java.util.Map<String, Long> jvmParts, long fds, long threads,
+                Workers workers) {
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "%,d clips done: RSS %.1f MB (JVM %.1f MB, the rest %.1f MB), %d fds, %d threads",
-          done, rss / 1e6, jvm / 1e6, (rss - jvm) / 1e6, fds, threads);
+      return String.format(Locale.ROOT, "%,d clips done: RSS %.1f MB (JVM %.1f MB, the rest %.1f MB), %d fds, %d threads;"
+          + " %s", done, rss / 1e6, jvm / 1e6, (rss - jvm) / 1e6, fds, threads, workers);
+    }
+  }
+
+  /**
+   * The run's decoding processes together (they do the decoding, so a leak per clip shows in
+   * them): how many, their RSS (their heaps fixed and touched from the start as the run's own),
+   * descriptors and threads.
+   */
+  record Workers(int count, long rss, long fds, long threads) {
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "%d decoding processes: RSS %.1f MB, %d fds, %d threads",
+          count, rss / 1e6, fds, threads);
     }
   }
 
@@ -80,6 +95,8 @@ class SoakTest {
     // the allocator settings bin/vidmill runs with
     pb.environment().put("MALLOC_TRIM_THRESHOLD_", "268435456");
     pb.environment().put("MALLOC_MMAP_THRESHOLD_", "33554432");
+    // the decoding processes' heaps fixed and resident from the start too
+    pb.environment().put(io.vidmill.isolate.WorkerChannel.JAVA_OPTIONS_ENV, "-Xms96m -Xmx96m -XX:+AlwaysPreTouch");
     Process p = pb.start();
     long[] at = {clips / 10, clips / 2, clips * 9L / 10};
     Sample[] samples = new Sample[at.length];
@@ -108,6 +125,49 @@ class SoakTest {
     assertThat(end.rss() - start.rss()).as("RSS growth from %s to %s", start, end).isLessThan(40L << 20);
     assertThat(end.fds() - start.fds()).as("file descriptors from %s to %s", start, end).isLessThanOrEqualTo(4);
     assertThat(end.threads() - start.threads()).as("threads from %s to %s", start, end).isLessThanOrEqualTo(4);
+    // the decoding processes: the same two all along, their memory flat
+    Workers w0 = start.workers();
+    Workers w1 = end.workers();
+    assertThat(w0.count()).as("decoding processes at 10%%: %s", start).isEqualTo(2);
+    assertThat(w1.count()).as("decoding processes at 90%%: %s", end).isEqualTo(2);
+    assertThat(w1.rss() - w0.rss()).as("decoding processes' RSS from %s to %s", w0, w1).isLessThan(40L << 20);
+    assertThat(w1.fds() - w0.fds()).as("decoding processes' descriptors from %s to %s", w0, w1).isLessThanOrEqualTo(4);
+    assertThat(w1.threads() - w0.threads()).as("decoding processes' threads from %s to %s", w0, w1)
+        .isLessThanOrEqualTo(4);
+  }
+
+  /** The decoding processes below {@code pid}, summed. */
+  private static Workers workers(long pid) throws IOException {
+    int count = 0;
+    long rss = 0;
+    long fds = 0;
+    long threads = 0;
+    for (ProcessHandle h : ProcessHandle.of(pid).map(p -> p.descendants().toList()).orElse(List.of())) {
+      long[] st = status(h.pid());
+      if (st == null) continue;
+      count++;
+      rss += st[0];
+      threads += st[1];
+      try (Stream<Path> s = Files.list(Path.of("/proc/" + h.pid() + "/fd"))) {
+        fds += s.count();
+      }
+    }
+    return new Workers(count, rss, fds, threads);
+  }
+
+  /** VmRSS in bytes and Threads of a process; null once it is gone. */
+  private static long[] status(long pid) {
+    try {
+      long rss = 0;
+      long threads = 0;
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        if (line.startsWith("Threads:")) threads = Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+      return new long[] {rss, threads};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   private static long lastDone(Path log) throws IOException {
@@ -123,18 +183,14 @@ class SoakTest {
   /** The process's resident memory, open descriptors, threads and JVM-tracked memory now; null once it is gone. */
   private static Sample sample(long pid, long done) {
     try {
-      long rss = 0;
-      long threads = 0;
-      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-        if (line.startsWith("VmRSS:")) rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        if (line.startsWith("Threads:")) threads = Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
+      long[] st = status(pid);
+      if (st == null) return null;
       long fds;
       try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
         fds = s.count();
       }
       java.util.Map<String, Long> parts = jvmCommitted(pid);
-      return new Sample(done, rss, parts.getOrDefault("Total", 0L), parts, fds, threads);
+      return new Sample(done, st[0], parts.getOrDefault("Total", 0L), parts, fds, st[1], workers(pid));
     } catch (IOException | RuntimeException e) {
       return null;
     }

@@ -328,6 +328,9 @@ public final class WorkerChannel implements AutoCloseable {
    * cache or CDS archive, C1 only) and those the library reads (vidmill.* properties), with
    * {@link WorkerMain} as its main class.
    */
+  /** JVM options for the decoding processes, after vidmill's own (docs/run.md). */
+  public static final String JAVA_OPTIONS_ENV = "VIDMILL_WORKER_JAVA_OPTS";
+
   private static List<String> childCommand(Path crashDir) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -345,6 +348,9 @@ public final class WorkerChannel implements AutoCloseable {
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:ErrorFile=" + crashDir.resolve("hs_err_worker_%p.log"));
     cmd.add("-XX:-CreateCoredumpOnCrash");
+    // the user's own settings for these JVMs come last, so that they win (a bigger -Xmx, say)
+    String extra = System.getenv(JAVA_OPTIONS_ENV);
+    if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.strip().split("\\s+")));
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(WorkerMain.class.getName());
