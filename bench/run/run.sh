@@ -45,7 +45,8 @@ timed() {
 
 anchor_rounds=${BENCH_ROUNDS:-3}
 rounds=$(( anchor_rounds + 2 ))
-contenders=(vidmill vidmilli cloop cloopm cv2 pyav javacv ffmpeg)
+# BENCH_CONTENDERS="vidmill vidmilli cloop" runs a subset (the ratios need vidmill among them)
+read -r -a contenders <<<"${BENCH_CONTENDERS:-vidmill vidmilli cloop cloopm cv2 pyav javacv ffmpeg}"
 
 # one timed run of contender K over LIST; sets WALL and CPU
 run_one() {
