@@ -38,31 +38,23 @@ public final class IsolatedClips {
 
   static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-      .registerModule(new SimpleModule("instant")
-          .addSerializer(Instant.class, new JsonSerializer<>() {
-            @Override
-            public void serialize(Instant v, JsonGenerator g, SerializerProvider p) throws IOException {
-              g.writeString(v.toString());
-            }
-          })
-          .addDeserializer(Instant.class, new JsonDeserializer<>() {
-            @Override
-            public Instant deserialize(JsonParser p, DeserializationContext c) throws IOException {
-              return Instant.parse(p.getValueAsString());
-            }
-          })
-          .addSerializer(Duration.class, new JsonSerializer<>() {
-            @Override
-            public void serialize(Duration v, JsonGenerator g, SerializerProvider p) throws IOException {
-              g.writeString(v.toString());
-            }
-          })
-          .addDeserializer(Duration.class, new JsonDeserializer<>() {
-            @Override
-            public Duration deserialize(JsonParser p, DeserializationContext c) throws IOException {
-              return Duration.parse(p.getValueAsString());
-            }
-          }));
+      .registerModule(asText(asText(new SimpleModule("java.time"), Instant.class, Instant::parse),
+          Duration.class, Duration::parse));
+
+  /** Values written as their ISO-8601 text (toString) and read back with {@code parse}. */
+  private static <T> SimpleModule asText(SimpleModule m, Class<T> type, java.util.function.Function<String, T> parse) {
+    return m.addSerializer(type, new JsonSerializer<T>() {
+      @Override
+      public void serialize(T v, JsonGenerator g, SerializerProvider p) throws IOException {
+        g.writeString(v.toString());
+      }
+    }).addDeserializer(type, new JsonDeserializer<T>() {
+      @Override
+      public T deserialize(JsonParser p, DeserializationContext c) throws IOException {
+        return parse.apply(p.getValueAsString());
+      }
+    });
+  }
 
   /** The job for {@code w}: what the child needs to decode it as this process would. */
   static byte[] job(ClipTask.Work w, OpenOptions decode, ClipSpec spec, Path spoolDir, int threads) {
