@@ -35,9 +35,13 @@ public final class TestMedia {
     return dir();
   }
 
-  /** MANIFEST.tsv rows, keyed by column name; the "file" column is relative (valid/x.mp4). */
+  /**
+   * MANIFEST.tsv rows, keyed by column name; the "file" column is relative (valid/x.mp4).
+   * Without the corpus the calling test is skipped with the reason (as a parameterized test's
+   * source: no rows would be a configuration error, not a skip).
+   */
   public static List<Map<String, String>> manifest() {
-    if (!present()) return List.of();
+    require();
     try {
       List<String> lines = Files.readAllLines(dir().resolve("MANIFEST.tsv"));
       String[] header = lines.getFirst().split("\t", -1);
