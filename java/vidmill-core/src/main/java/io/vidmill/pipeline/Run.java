@@ -401,7 +401,6 @@ public final class Run {
     }
   }
 
-  /** Every 500 ms: measure, let the tuner decide, apply what it decided. */
   /**
    * The CPU time of this process's children, the decoding processes, those gone included: with
    * {@code --isolation process} they do the decoding, and a tuner that saw this process's CPU
@@ -421,6 +420,7 @@ public final class Run {
 
   private final ChildCpu childCpu = new ChildCpu();
 
+  /** Every 500 ms: measure, let the tuner decide, apply what it decided. */
   private void tuneLoop(Fetcher fetcher) {
     var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     var cpu = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
