@@ -69,17 +69,13 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
     /** Extra time the parent gives a child past the clip's own limit, which the child enforces first. */
     static final long GRACE_NANOS = 5_000_000_000L;
 
-    private final OpenOptions decode;
-    private final ClipSpec spec;
-    private final Path spoolDir;
+    private final com.fasterxml.jackson.databind.node.ObjectNode settings;
     private final WorkerChannel channel;
     private final RunStats stats;
 
     /** @param spoolDir where the process spools the clips' tar members for this process's sink */
     Isolated(OpenOptions decode, ClipSpec spec, Path spoolDir, long memoryLimit, Path crashDir, RunStats stats) {
-      this.decode = decode;
-      this.spec = spec;
-      this.spoolDir = spoolDir;
+      this.settings = IsolatedClips.settings(decode, spec, spoolDir);
       this.channel = new WorkerChannel(memoryLimit, crashDir);
       this.stats = stats;
     }
@@ -104,7 +100,7 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
       String path = data == null ? ((io.vidmill.decode.Source.File) source).path().toString() : null;
       int crashes = 0;
       while (true) {
-        byte[] job = IsolatedClips.job(w, decode, spec, spoolDir, threads);
+        byte[] job = IsolatedClips.job(w, settings, threads);
         try {
           return IsolatedClips.result(channel.call(data, path, job, w.deadlineNanos() + GRACE_NANOS));
         } catch (WorkerChannel.WorkerFailed e) {

@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -56,8 +57,20 @@ public final class IsolatedClips {
     });
   }
 
+  /**
+   * What every job of one decoder carries alike: its decode options (its device among them), the
+   * run's spec and spool folder. Made once per decoder, not per clip.
+   */
+  static ObjectNode settings(OpenOptions decode, ClipSpec spec, Path spoolDir) {
+    ObjectNode s = JSON.createObjectNode();
+    s.set("decode", JSON.valueToTree(decode));
+    s.set("spec", JSON.valueToTree(spec));
+    if (spoolDir != null) s.put("spool", spoolDir.toString());
+    return s;
+  }
+
   /** The job for {@code w}: what the child needs to decode it as this process would. */
-  static byte[] job(ClipTask.Work w, OpenOptions decode, ClipSpec spec, Path spoolDir, int threads) {
+  static byte[] job(ClipTask.Work w, ObjectNode settings, int threads) {
     ObjectNode j = JSON.createObjectNode();
     j.put("key", w.ref().key());
     j.put("uri", w.ref().uri());
@@ -69,14 +82,7 @@ public final class IsolatedClips {
     j.put("attempts", w.attempts());
     j.put("left_millis", Math.max(1, TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - System.nanoTime())));
     j.put("threads", threads);
-    j.put("max_pixels", decode.maxPixels());
-    j.put("max_frames", decode.maxFrames());
-    j.put("full_probe", decode.fullProbe());
-    j.put("open_decoder", decode.openDecoder());
-    j.put("denied_codecs", decode.deniedCodecs());
-    j.put("device", decode.device().toString());
-    j.set("spec", JSON.valueToTree(spec));
-    if (spoolDir != null) j.put("spool", spoolDir.toString());
+    j.setAll(settings);
     try {
       return JSON.writeValueAsBytes(j);
     } catch (IOException e) {
@@ -108,7 +114,10 @@ public final class IsolatedClips {
   /** The reply's field for an I/O error of the run (OUT cannot be written), not of the clip. */
   private static final String FATAL_IO = "fatal_io";
 
-  // a decoding process decodes one clip at a time, for one run: its spec and spool stay the same
+  // a decoding process decodes one clip at a time, for one decoder of one run: the settings of
+  // its jobs stay the same, and so do the options and the worker made from them
+  private static List<JsonNode> settingsSeen;
+  private static OpenOptions decode;
   private static ClipTask.Worker worker;
 
   /** The child's side: decodes the job's clip from {@code data} (or the file at {@code path}). */
@@ -121,15 +130,15 @@ public final class IsolatedClips {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(j.path("left_millis").asLong());
     ClipTask.Work w = new ClipTask.Work(ref, hash, null, null, j.path("fetch_nanos").asLong(),
         j.path("attempts").asInt(), deadline);
-    OpenOptions decode = new OpenOptions(0, j.path("max_pixels").asLong(), j.path("max_frames").asLong(),
-        Duration.ZERO, j.path("full_probe").asBoolean(), j.path("open_decoder").asBoolean(),
-        j.path("denied_codecs").asText(), io.vidmill.decode.Device.parse(j.path("device").asText("cpu")));
     Source source = data != null ? Source.of(data, j.path("name").asText()) : Source.of(Path.of(path));
-    ClipSpec spec = JSON.treeToValue(j.path("spec"), ClipSpec.class);
-    Path spool = j.hasNonNull("spool") ? Path.of(j.path("spool").asText()) : null;
-    if (worker == null || !worker.spec.equals(spec) || !java.util.Objects.equals(worker.spoolDir, spool)) {
+    List<JsonNode> settings = List.of(j.path("decode"), j.path("spec"), j.path("spool"));
+    if (worker == null || !settings.equals(settingsSeen)) {
       if (worker != null) worker.close();
-      worker = new ClipTask.Worker(spec, spool);
+      worker = null;
+      decode = JSON.treeToValue(j.path("decode"), OpenOptions.class);
+      worker = new ClipTask.Worker(JSON.treeToValue(j.path("spec"), ClipSpec.class),
+          j.hasNonNull("spool") ? Path.of(j.path("spool").asText()) : null);
+      settingsSeen = settings;
     }
     ClipResult r;
     try {
