@@ -156,7 +156,8 @@ final class ClipTask {
     ClipResult early = early(w, threads);
     if (early != null) return early;
     long start = System.nanoTime();
-    long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start);
+    // at least 1 ms: early() saw time left, and a zero timeout would mean none at all
+    long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start));
     ClipSpec spec = k.spec;
     OpenOptions options = decode.withTimeout(Duration.ofMillis(left)).withThreads(threads);
     try (Clip clip = Clip.open(source, options, spec.sampling())) {
@@ -183,9 +184,7 @@ final class ClipTask {
     if (w.failure() != null) {
       return result(w, w.failure().status(), w.failure().getMessage(), ClipInfo.UNKNOWN, null, 0, 0, threads);
     }
-    long start = System.nanoTime();
-    long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start);
-    if (left <= 0) {
+    if (TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - System.nanoTime()) <= 0) {
       return result(w, Status.TIMEOUT, "the clip's time limit passed while it was being fetched",
           ClipInfo.UNKNOWN, null, 0, 0, threads);
     }
