@@ -237,6 +237,9 @@ public final class WorkerChannel implements AutoCloseable {
     shm = shmChannel.map(FileChannel.MapMode.READ_WRITE, 0, size, shmArena);
   }
 
+  private static final java.util.regex.Pattern REPORTED_SIGNAL =
+      java.util.regex.Pattern.compile("#\\s+(SIG[A-Z]+) \\(0x[0-9a-f]+\\)");
+
   /** Why {@code p} ended, once it has: the signal and what its fatal-error report says. */
   private Died died(Process p) {
     int status;
@@ -254,7 +257,7 @@ public final class WorkerChannel implements AutoCloseable {
       // the JVM caught the signal, wrote its report and aborted: the report names the real one
       String[] lines = report.get().split("\n");
       for (String l : lines) {
-        var m = java.util.regex.Pattern.compile("#\\s+(SIG[A-Z]+) \\(0x[0-9a-f]+\\)").matcher(l);
+        var m = REPORTED_SIGNAL.matcher(l);
         if (m.find()) {
           signal = m.group(1);
           break;
