@@ -175,24 +175,65 @@ public final class WorkerChannel implements AutoCloseable {
   private void ensureStarted() throws IOException {
     if (process != null && process.isAlive()) return;
     discard();
-    Path shmDir = Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir"));
-    if (!swept) {
-      swept = true;
-      sweepStale(shmDir);
+    Launch l = takeSpare(command);
+    adopt(l != null ? l : Launch.start(command));
+  }
+
+  /** A child started with its shared file mapped, not yet known to be ready. */
+  private record Launch(List<String> command, Path file, FileChannel channel, Arena arena, MemorySegment shm,
+                        Process process) {
+    static Launch start(List<String> command) throws IOException {
+      Path shmDir = Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir"));
+      if (!swept) {
+        swept = true;
+        sweepStale(shmDir);
+      }
+      Path file = Files.createTempFile(shmDir, "vidmill-worker-" + ProcessHandle.current().pid() + "-", ".shm");
+      FileChannel ch = null;
+      Arena arena = null;
+      try {
+        ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        arena = Arena.ofShared();
+        MemorySegment shm = ch.map(FileChannel.MapMode.READ_WRITE, 0, INITIAL_SHM, arena);
+        List<String> cmd = new ArrayList<>(command);
+        cmd.add(file.toString());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        // tests of this supervision make the child crash on a chosen clip (see vidmill.h)
+        String crashOn = System.getProperty(CRASH_ON_PROPERTY);
+        if (crashOn != null) pb.environment().put("VIDMILL_TEST_CRASH_ON", crashOn);
+        return new Launch(command, file, ch, arena, shm, pb.start());
+      } catch (IOException | RuntimeException e) {
+        if (arena != null) arena.close();
+        if (ch != null) ch.close();
+        Files.deleteIfExists(file);
+        throw e;
+      }
     }
-    Path file = Files.createTempFile(shmDir, "vidmill-worker-" + ProcessHandle.current().pid() + "-", ".shm");
+
+    void discard() {
+      process.destroyForcibly();
+      try {
+        process.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      arena.close();
+      try {
+        channel.close();
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        // swept by the next run
+      }
+    }
+  }
+
+  private void adopt(Launch l) throws IOException {
+    process = l.process();
+    shmChannel = l.channel();
+    shmArena = l.arena();
+    shm = l.shm();
+    starts++;
     try {
-      shmChannel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      shmArena = Arena.ofShared();
-      shm = shmChannel.map(FileChannel.MapMode.READ_WRITE, 0, INITIAL_SHM, shmArena);
-      List<String> cmd = new ArrayList<>(command);
-      cmd.add(file.toString());
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-      // tests of this supervision make the child crash on a chosen clip (see vidmill.h)
-      String crashOn = System.getProperty(CRASH_ON_PROPERTY);
-      if (crashOn != null) pb.environment().put("VIDMILL_TEST_CRASH_ON", crashOn);
-      process = pb.start();
-      starts++;
       toChild = new DataOutputStream(new BufferedOutputStream(process.getOutputStream(), 1 << 16));
       fromChild = new DataInputStream(new BufferedInputStream(process.getInputStream(), 1 << 16));
       int ready;
@@ -204,8 +245,44 @@ public final class WorkerChannel implements AutoCloseable {
       if (ready == UNAVAILABLE) throw new Unavailable(fromChild.readUTF());
       if (ready != READY) throw new IOException("the decoding process spoke out of turn (0x" + Integer.toHexString(ready) + ")");
     } finally {
-      Files.deleteIfExists(file); // both ends have it mapped (or the start failed)
+      Files.deleteIfExists(l.file()); // both ends have it mapped (or the start failed)
     }
+  }
+
+  // Children started ahead, before the decoders that will use them exist: a JVM takes half a
+  // second to start and load FFmpeg, which then overlaps the parent's own setup (journal,
+  // manifest, Parquet writer) instead of following it.
+  private static final java.util.concurrent.ConcurrentLinkedQueue<Launch> SPARES =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /**
+   * Starts {@code count} children now for channels made later with this {@code crashDir}; a
+   * channel takes one instead of starting its own. Those never taken go at {@link #discardSpares}.
+   */
+  public static void startAhead(int count, Path crashDir) {
+    List<String> command = childCommand(crashDir);
+    for (int i = 0; i < count; i++) {
+      try {
+        SPARES.add(Launch.start(command));
+      } catch (IOException e) {
+        return; // the channels start their own, and say why if they cannot
+      }
+    }
+  }
+
+  /** Ends the children {@link #startAhead} started that no channel took. */
+  public static void discardSpares() {
+    for (Launch l; (l = SPARES.poll()) != null; ) l.discard();
+  }
+
+  private static Launch takeSpare(List<String> command) {
+    for (Launch l : SPARES) {
+      if (l.command().equals(command) && SPARES.remove(l)) {
+        if (l.process().isAlive()) return l;
+        l.discard();
+      }
+    }
+    return null;
   }
 
   private static volatile boolean swept;

@@ -42,6 +42,8 @@ public final class WorkerMain {
       }
       out.writeInt(WorkerChannel.READY);
       out.flush();
+      // the parent goes on meanwhile; its first job waits in the pipe until this is done
+      IsolatedClips.warmUpChild();
       while (true) {
         int op;
         try {

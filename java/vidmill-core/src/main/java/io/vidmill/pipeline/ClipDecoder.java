@@ -76,6 +76,7 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
     /** @param spoolDir where the process spools the clips' tar members for this process's sink */
     Isolated(OpenOptions decode, ClipSpec spec, Path spoolDir, long memoryLimit, Path crashDir, RunStats stats) {
       this.settings = IsolatedClips.settings(decode, spec, spoolDir);
+      IsolatedClips.warmUpParentSoon(settings);
       this.channel = new WorkerChannel(memoryLimit, crashDir);
       this.stats = stats;
     }

@@ -18,6 +18,7 @@ import io.vidmill.decode.Status;
 import io.vidmill.isolate.WorkerChannel;
 import io.vidmill.manifest.ClipRef;
 import io.vidmill.shard.ClipHash;
+import io.vidmill.synth.SyntheticClip;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -71,22 +72,81 @@ public final class IsolatedClips {
 
   /** The job for {@code w}: what the child needs to decode it as this process would. */
   static byte[] job(ClipTask.Work w, ObjectNode settings, int threads) {
+    return job(w.ref(), w.hash(), w.fetched().source().name(), w.fetchNanos(), w.attempts(),
+        Math.max(1, TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - System.nanoTime())), threads, settings);
+  }
+
+  private static byte[] job(ClipRef ref, ClipHash hash, String name, long fetchNanos, int attempts, long leftMillis,
+                            int threads, ObjectNode settings) {
     ObjectNode j = JSON.createObjectNode();
-    j.put("key", w.ref().key());
-    j.put("uri", w.ref().uri());
-    j.set("columns", JSON.valueToTree(w.ref().columns() == null ? Map.of() : w.ref().columns()));
-    j.put("hash_hi", w.hash().hi());
-    j.put("hash_lo", w.hash().lo());
-    j.put("name", w.fetched().source().name());
-    j.put("fetch_nanos", w.fetchNanos());
-    j.put("attempts", w.attempts());
-    j.put("left_millis", Math.max(1, TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - System.nanoTime())));
+    j.put("key", ref.key());
+    j.put("uri", ref.uri());
+    j.set("columns", JSON.valueToTree(ref.columns() == null ? Map.of() : ref.columns()));
+    j.put("hash_hi", hash.hi());
+    j.put("hash_lo", hash.lo());
+    j.put("name", name);
+    j.put("fetch_nanos", fetchNanos);
+    j.put("attempts", attempts);
+    j.put("left_millis", leftMillis);
     j.put("threads", threads);
     j.setAll(settings);
     try {
       return JSON.writeValueAsBytes(j);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  // Cold, the first clip of a process costs some half a second more than the next: Jackson
+  // introspects the records of the job and the result (in both processes), and the child makes
+  // its first native calls. The warm-ups pay that while the manifest is read and the first
+  // clips are fetched, instead of holding up the first clip, which matters to runs of a few
+  // dozen clips (every shard of a run starts cold).
+
+  /** The child's warm-up: a made-up clip of a few frames, synthesised and decoded as a job. */
+  public static void warmUpChild() {
+    Path dir = null;
+    try {
+      dir = java.nio.file.Files.createTempDirectory("vidmill-warm-up-");
+      Path clip = dir.resolve("warm-up.mp4");
+      SyntheticClip.h264(64, 64, 30, 0.2, 0).write(clip);
+      ClipRef ref = new ClipRef("warm-up", clip.toString(), Map.of("warm", "up"));
+      ObjectNode settings = settings(OpenOptions.DEFAULTS, ClipSpec.DEFAULT.withStats(true), null);
+      handle(job(ref, new ClipHash(0, 0), clip.toString(), 0, 1, 10_000, 1, settings), null, clip.toString());
+    } catch (IOException | RuntimeException e) {
+      // only time is at stake: the first clip warms up instead
+    } finally {
+      if (dir != null) deleteQuietly(dir);
+    }
+  }
+
+  private static final java.util.concurrent.atomic.AtomicBoolean PARENT_WARM =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * The parent's warm-up, once per process, beside the children's start: a job and a result,
+   * made up, written and read as for a clip.
+   */
+  static void warmUpParentSoon(ObjectNode settings) {
+    if (!PARENT_WARM.compareAndSet(false, true)) return;
+    Thread.ofPlatform().daemon().name("vidmill-warm-up").start(() -> {
+      ClipTask.Work w = new ClipTask.Work(new ClipRef("warm-up", "warm-up", Map.of("warm", "up")),
+          new ClipHash(0, 0), null, null, 0, 1, System.nanoTime());
+      try {
+        job(w.ref(), w.hash(), "warm-up", 0, 1, 1, 1, settings);
+        result(JSON.writeValueAsBytes(ClipTask.result(w, Status.INTERNAL, "warm-up", ClipInfo.UNKNOWN, null, 0, 0, 1)));
+      } catch (IOException | RuntimeException e) {
+        // as above
+      }
+    });
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var files = java.nio.file.Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) java.nio.file.Files.deleteIfExists(f);
+      java.nio.file.Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // a temporary folder left behind
     }
   }
 

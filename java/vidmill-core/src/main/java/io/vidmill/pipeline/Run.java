@@ -8,6 +8,7 @@ import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
 import io.vidmill.fetch.Fetcher;
+import io.vidmill.isolate.WorkerChannel;
 import io.vidmill.journal.DoneSet;
 import io.vidmill.journal.Journal;
 import io.vidmill.manifest.ClipRef;
@@ -195,8 +196,19 @@ public final class Run {
     Files.createDirectories(dir.root);
     // where a decoding process that dies leaves the JVM's report of it (removed again when empty)
     crashDir = dir.root.resolve("crashes");
-    if (o.isolation().processes()) Files.createDirectories(crashDir);
+    if (o.isolation().processes()) {
+      Files.createDirectories(crashDir);
+      WorkerChannel.startAhead(tuner.settings().workers(), crashDir);
+    }
+    try {
+      return execute(dir, inputId, extensions, existing);
+    } finally {
+      WorkerChannel.discardSpares();
+    }
+  }
 
+  private Summary execute(OutDir dir, String inputId, List<String> extensions, OutDir.Identity existing)
+      throws IOException, InterruptedException {
     try (Journal journal = Journal.open(dir.journal)) {
       Journal.State state = journal.state();
       if (state.finishedSummary() != null) {

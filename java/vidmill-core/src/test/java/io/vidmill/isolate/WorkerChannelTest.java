@@ -22,6 +22,38 @@ class WorkerChannelTest {
   }
 
   @Test
+  void aChannelTakesAChildStartedAheadForItsCommandAndTheOthersAreEnded(@TempDir Path dir) throws Exception {
+    Path crashes = Files.createDirectories(dir.resolve("crashes"));
+    Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+    WorkerChannel.startAhead(2, crashes);
+    try {
+      assertThat(children()).hasSize(2);
+      try (WorkerChannel mine = new WorkerChannel(0, crashes)) {
+        mine.start();
+        assertEquals(1, mine.starts());
+        assertThat(children()).hasSize(2); // it took one of the two and started none
+        try (WorkerChannel other = new WorkerChannel(0, elsewhere)) {
+          other.start(); // its children write their reports elsewhere: a spare does not fit
+          assertThat(children()).hasSize(3);
+        }
+        WorkerChannel.discardSpares();
+        assertThat(children()).hasSize(1);
+      }
+      assertThat(children()).isEmpty();
+    } finally {
+      WorkerChannel.discardSpares();
+    }
+    try (var left = Files.list(Path.of("/dev/shm"))) {
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .noneMatch(n -> n.startsWith("vidmill-worker-" + ProcessHandle.current().pid() + "-"));
+    }
+  }
+
+  private static java.util.List<ProcessHandle> children() {
+    return ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList();
+  }
+
+  @Test
   void signalsHaveTheirNames() {
     assertEquals("SIGSEGV", WorkerChannel.signalName(11));
     assertEquals("SIGABRT", WorkerChannel.signalName(6));
