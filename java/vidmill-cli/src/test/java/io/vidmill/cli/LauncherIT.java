@@ -18,12 +18,18 @@ class LauncherIT {
   record Result(int exit, String out, String err) {}
 
   static Result launch(String... args) throws IOException, InterruptedException {
+    return launch(java.util.Map.of(), args);
+  }
+
+  static Result launch(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
     Path launcher = Path.of(System.getProperty("vidmill.launcher", "../../bin/vidmill"));
     List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile("vidmill-out", ".txt");
     Path err = Files.createTempFile("vidmill-err", ".txt");
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError("timed out: " + cmd);
@@ -42,6 +48,19 @@ class LauncherIT {
         .anyMatch(l -> l.startsWith("ERROR TRUNCATED "))
         .anyMatch(l -> l.startsWith("ERROR NOT_A_VIDEO "))
         .anyMatch(l -> l.startsWith("ERROR EMPTY "));
+  }
+
+  @Test
+  void decodingProcessesThatLogToStdoutStillTalkToTheRun(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    // the JVM's own lines on the children's stdout, before their main (gc's start-up line) and
+    // during the run (every class loaded): they used to be read as the channel's bytes
+    Result r = launch(java.util.Map.of(io.vidmill.isolate.WorkerChannel.JAVA_OPTIONS_ENV,
+            "-Xlog:gc*:stdout -Xlog:class+load=info:stdout"),
+        "run", "--input", "target/demo-clips", "--out", tmp.resolve("out").toString(), "--progress", "off",
+        "--no-report", "--isolation", "process");
+    assertEquals(1, r.exit(), r.out() + r.err()); // the three clips broken on purpose
+    assertThat(r.out()).contains("22 clips ok, 3 failed");
+    assertThat(r.err()).contains("[gc").contains("[class,load").doesNotContain("INTERNAL");
   }
 
   @Test

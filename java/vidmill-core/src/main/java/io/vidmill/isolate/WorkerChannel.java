@@ -238,14 +238,41 @@ public final class WorkerChannel implements AutoCloseable {
       fromChild = new DataInputStream(new BufferedInputStream(process.getInputStream(), 1 << 16));
       int ready;
       try {
-        ready = fromChild.readInt();
+        ready = awaitHandshake(fromChild);
       } catch (EOFException e) {
         throw new IOException("the decoding process did not start: " + died(process).describe());
       }
       if (ready == UNAVAILABLE) throw new Unavailable(fromChild.readUTF());
-      if (ready != READY) throw new IOException("the decoding process spoke out of turn (0x" + Integer.toHexString(ready) + ")");
     } finally {
       Files.deleteIfExists(l.file()); // both ends have it mapped (or the start failed)
+    }
+  }
+
+  /** Most bytes a child may print before its handshake (the JVM's own start-up lines). */
+  static final int MAX_PREAMBLE = 1 << 20;
+
+  /**
+   * Reads up to the child's handshake: four zero bytes, then READY or UNAVAILABLE, which text
+   * never holds. Before it may come what the JVM printed to stdout before the child's main (a
+   * -Xlog line, JFR's start, from VIDMILL_WORKER_JAVA_OPTS): passed on to stderr.
+   */
+  static int awaitHandshake(java.io.InputStream in) throws IOException {
+    java.io.ByteArrayOutputStream preamble = new java.io.ByteArrayOutputStream();
+    long last8 = -1; // the last eight bytes read; -1 (all ones) until eight have come
+    int read = 0;
+    while (true) {
+      int b = in.read();
+      if (b < 0) throw new EOFException();
+      last8 = last8 << 8 | b;
+      if (++read >= 8 && (last8 == READY || last8 == UNAVAILABLE)) {
+        if (read > 8) {
+          System.err.write(preamble.toByteArray(), 0, read - 8);
+          System.err.flush();
+        }
+        return (int) last8;
+      }
+      if (read > MAX_PREAMBLE) throw new IOException("the decoding process wrote over 1 MB and no handshake");
+      preamble.write(b);
     }
   }
 

@@ -54,6 +54,26 @@ class WorkerChannelTest {
   }
 
   @Test
+  void whatTheChildsJvmPrintsBeforeTheHandshakeIsSkipped() throws Exception {
+    var bytes = new java.io.ByteArrayOutputStream();
+    var out = new java.io.DataOutputStream(bytes);
+    out.writeBytes("[0.027s][info][gc] Using Serial\n[0.7s][info][jfr,startup] Started recording 1. VMWR\n");
+    out.writeInt(0);
+    out.writeInt(WorkerChannel.READY);
+    out.writeInt(42);
+    var in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()));
+    assertEquals(WorkerChannel.READY, WorkerChannel.awaitHandshake(in));
+    assertEquals(42, in.readInt()); // the channel goes on right after it
+
+    var unavailable = new java.io.ByteArrayOutputStream();
+    new java.io.DataOutputStream(unavailable).writeLong(WorkerChannel.UNAVAILABLE);
+    assertEquals(WorkerChannel.UNAVAILABLE,
+        WorkerChannel.awaitHandshake(new java.io.ByteArrayInputStream(unavailable.toByteArray())));
+    org.junit.jupiter.api.Assertions.assertThrows(java.io.EOFException.class,
+        () -> WorkerChannel.awaitHandshake(new java.io.ByteArrayInputStream("no handshake".getBytes())));
+  }
+
+  @Test
   void signalsHaveTheirNames() {
     assertEquals("SIGSEGV", WorkerChannel.signalName(11));
     assertEquals("SIGABRT", WorkerChannel.signalName(6));
