@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +41,11 @@ public final class WorkerChannel implements AutoCloseable {
   static final int OP_JOB = 1;
   static final int OP_EXIT = 2;
   private static final long INITIAL_SHM = 16L << 20;
+  /**
+   * How often a busy child's resident memory is read. Not at the start of a call: the child has
+   * not begun the clip, and most clips end before the first look.
+   */
+  private static final long MEMORY_POLL_MILLIS = 100;
   /** Test-only: the children crash (SIGSEGV) on every clip whose name contains this. */
   public static final String CRASH_ON_PROPERTY = "vidmill.test.crash-on";
 
@@ -97,8 +101,16 @@ public final class WorkerChannel implements AutoCloseable {
     ensureStarted();
   }
 
-  private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(
-      Thread.ofPlatform().daemon().name("vidmill-worker-watchdog").factory());
+  private static final ScheduledExecutorService WATCHDOG = watchdog();
+
+  private static ScheduledExecutorService watchdog() {
+    var w = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+        Thread.ofPlatform().daemon().name("vidmill-worker-watchdog").factory());
+    // every call's timer is cancelled at its reply: kept, they would pile up until their
+    // deadlines (a clip limit of minutes, at a hundred clips a second)
+    w.setRemoveOnCancelPolicy(true);
+    return w;
+  }
 
   private final List<String> command;
   private final Path crashDir;
@@ -148,7 +160,7 @@ public final class WorkerChannel implements AutoCloseable {
     ScheduledFuture<?> memory = memoryLimit <= 0 ? null : WATCHDOG.scheduleWithFixedDelay(() -> {
       long rss = residentBytes(p.pid());
       if (rss > memoryLimit && killedFor.compareAndSet(null, new OutOfMemory(rss, memoryLimit))) p.destroyForcibly();
-    }, 0, 100, TimeUnit.MILLISECONDS);
+    }, MEMORY_POLL_MILLIS, MEMORY_POLL_MILLIS, TimeUnit.MILLISECONDS);
     try {
       toChild.writeInt(OP_JOB);
       toChild.writeLong(length);
