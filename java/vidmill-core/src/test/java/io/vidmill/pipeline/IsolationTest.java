@@ -67,6 +67,12 @@ class IsolationTest {
   }
 
   @Test
+  void aDecodingProcessWarmsUpOnAClipItMakesItself() {
+    // swallowed when it fails (only time is at stake), so a broken warm-up would go unseen
+    assertThat(IsolatedClips.warmUpChild()).isTrue();
+  }
+
+  @Test
   void aClipThatCrashesItsDecoderIsCrashedAndQuarantinedAndTheRunGoesOn() throws Exception {
     System.setProperty(WorkerChannel.CRASH_ON_PROPERTY, "crash-here");
     Path out = dir.resolve("out-crash");
