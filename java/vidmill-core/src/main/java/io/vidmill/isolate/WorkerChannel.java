@@ -215,23 +215,15 @@ public final class WorkerChannel implements AutoCloseable {
         if (crashOn != null) pb.environment().put("VIDMILL_TEST_CRASH_ON", crashOn);
         return new Launch(command, file, ch, arena, shm, pb.start());
       } catch (IOException | RuntimeException e) {
-        if (arena != null) arena.close();
-        if (ch != null) ch.close();
+        end(null, arena, ch);
         Files.deleteIfExists(file);
         throw e;
       }
     }
 
     void discard() {
-      process.destroyForcibly();
+      end(process, arena, channel);
       try {
-        process.waitFor(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      arena.close();
-      try {
-        channel.close();
         Files.deleteIfExists(file);
       } catch (IOException e) {
         // swept by the next run
@@ -422,24 +414,29 @@ public final class WorkerChannel implements AutoCloseable {
   }
 
   private void discard() {
-    if (process != null) {
-      process.destroyForcibly();
+    end(process, shmArena, shmChannel);
+    process = null;
+    shmArena = null;
+    shm = null;
+    shmChannel = null;
+  }
+
+  /** Kills a child (giving it a moment to go) and unmaps and closes its shared file; any may be null. */
+  private static void end(Process p, Arena arena, FileChannel ch) {
+    if (p != null) {
+      p.destroyForcibly();
       try {
-        process.waitFor(5, TimeUnit.SECONDS);
+        p.waitFor(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
-    process = null;
-    if (shmArena != null) shmArena.close();
-    shmArena = null;
-    shm = null;
+    if (arena != null) arena.close();
     try {
-      if (shmChannel != null) shmChannel.close();
+      if (ch != null) ch.close();
     } catch (IOException e) {
       // nothing to save
     }
-    shmChannel = null;
   }
 
   /**

@@ -123,7 +123,11 @@ public final class IsolatedClips {
     } catch (IOException | RuntimeException e) {
       return false; // the first clip warms up instead
     } finally {
-      if (dir != null) deleteQuietly(dir);
+      try {
+        if (dir != null) Run.deleteTree(dir);
+      } catch (IOException e) {
+        // a temporary folder left behind
+      }
     }
   }
 
@@ -146,15 +150,6 @@ public final class IsolatedClips {
         // as above
       }
     });
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var files = java.nio.file.Files.list(dir)) {
-      for (Path f : (Iterable<Path>) files::iterator) java.nio.file.Files.deleteIfExists(f);
-      java.nio.file.Files.deleteIfExists(dir);
-    } catch (IOException e) {
-      // a temporary folder left behind
-    }
   }
 
   /**

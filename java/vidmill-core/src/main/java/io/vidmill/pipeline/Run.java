@@ -278,7 +278,8 @@ public final class Run {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  /** Removes {@code dir} and the files in it (one level: what the run's own folders hold). */
+  static void deleteTree(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) return;
     try (var files = Files.list(dir)) {
       for (Path p : (Iterable<Path>) files::iterator) Files.deleteIfExists(p);
