@@ -71,6 +71,8 @@ typedef enum vm_struct_id {
   VM_STRUCT_CUDA_DEVICE = 13,
   VM_STRUCT_CUDA_UTILIZATION = 14,
   VM_STRUCT_DECODER_CAPS = 15,
+  VM_STRUCT_WORKER_OPTIONS = 16,
+  VM_STRUCT_WORKER_STATE = 17,
 } vm_struct_id;
 
 /* sizeof the struct, or 0 for an unknown id. Lets bindings verify their layouts. */
@@ -104,8 +106,8 @@ typedef enum vm_status {
   VM_ERR_BUFFER_TOO_SMALL = -15,   /* the batch's data buffer cannot hold a single frame */
   VM_ERR_FFMPEG_VERSION = -16,     /* the FFmpeg libraries at run time do not match */
   VM_ERR_INTERNAL = -17,           /* a bug in vidmill */
-  VM_ERR_CRASHED = -18,            /* the process decoding the clip died (a signal): reported by a
-                                      supervisor of decoding processes, never by this library */
+  VM_ERR_CRASHED = -18,            /* the process decoding the clip died (a signal): reported for
+                                      clips opened in a vm_worker (see "Decoding processes") */
 } vm_status;
 
 /* The code's name without prefix ("CORRUPT", "EOF", ...); a static string, never NULL
@@ -732,12 +734,84 @@ VM_API int32_t vm_cuda_decoder_caps(int32_t index, const char *codec, int32_t bi
                                     vm_decoder_caps *caps);
 
 /* ===================================================================================== */
-/* Testing the supervision of decoding processes                                          */
+/* Decoding processes: crash isolation                                                    */
 /* ===================================================================================== */
 
-/* When the environment variable VIDMILL_TEST_CRASH_ON is set to a non-empty string when the
- * library initialises, vm_clip_open kills the process with SIGSEGV for every clip whose name
- * contains it: the way to prove that a run survives a decoder crash. Never set it otherwise. */
+/* A decoder that crashes on a hostile file (SIGSEGV, abort) takes its process down. A
+ * vm_worker is a supervised child process, the small executable vidmill-worker running this
+ * same library, in which clips are opened with vm_clip_open_in: the clip handle it returns is
+ * used exactly like a local one (every vm_clip_* function works on it, with the same
+ * results, frames and statistics), but the decoding happens in the child. The bytes of a
+ * memory source and the frames of each batch travel through memory the two processes share;
+ * each call is one round trip over a socket.
+ *
+ * When the child dies during a call (a signal, an exit), that call and every later call on
+ * the clip return VM_ERR_CRASHED, with the signal and the top native frame in
+ * vm_clip_last_error ("the decoding process was killed by SIGSEGV (at libavcodec.so.61+0x3b349a;
+ * report: DIR/vidmill-worker-PID.crash)"); the next vm_clip_open_in starts a fresh process.
+ * The parent enforces what a dying child cannot: a call still running grace_ms past the clip's
+ * own timeout_ms kills the child (VM_ERR_TIMEOUT), and a child whose resident memory passes
+ * memory_limit is killed (VM_ERR_OUT_OF_MEMORY). A child never outlives its parent by more
+ * than a fraction of a second, and ignores SIGINT and SIGTERM: its parent decides when it ends.
+ *
+ * A vm_worker and its clips are used by one thread at a time, and it holds one open clip at a
+ * time (close it before opening the next). Workers are independent: one per decoding thread. */
+
+typedef struct vm_worker vm_worker;
+
+typedef struct vm_worker_options {
+  uint32_t struct_size;
+  int32_t grace_ms;            /* past a clip's timeout_ms before the parent kills the child;
+                                  0 = 5000 */
+  const char *executable;      /* the vidmill-worker executable; NULL = the one in the directory
+                                  of this library */
+  const char *const *preload;  /* absolute paths of libraries the child loads first, in this
+                                  order, NULL-terminated (the FFmpeg libraries this process
+                                  loaded by path: the child then uses the very same files);
+                                  NULL = none (its own RPATH finds them) */
+  const char *const *environment; /* NAME=value entries added to the child's environment,
+                                  NULL-terminated; NULL = none */
+  const char *crash_dir;       /* where a child that dies by a signal writes its report
+                                  (vidmill-worker-PID.crash); NULL = none */
+  int64_t memory_limit;        /* resident bytes at which the child is killed; 0 = no limit */
+} vm_worker_options;
+
+/* Starts the child and waits until it has loaded its libraries. On failure *worker is NULL
+ * and `detail` (may be NULL) says why: the executable cannot be run, a library did not load.
+ * The options are copied. */
+VM_API int32_t vm_worker_start(const vm_worker_options *options, vm_worker **worker,
+                               char *detail, size_t detail_size);
+
+/* Ends the child (it is told to exit, killed if it does not) and frees the worker. The clip
+ * open in it, if any, must have been closed. Accepts NULL. */
+VM_API void vm_worker_close(vm_worker *worker);
+
+typedef struct vm_worker_state {
+  uint32_t struct_size;
+  int32_t pid;                 /* the child now; 0 when it died (the next open starts another) */
+  int32_t starts;              /* children started, the first included */
+  int32_t deaths;              /* children that died or were killed during a call */
+  int64_t resident_bytes;      /* the child's resident memory now, 0 when unknown */
+} vm_worker_state;
+
+VM_API int32_t vm_worker_state_get(const vm_worker *worker, vm_worker_state *state);
+
+/* vm_clip_open in the worker's child (starting a fresh one when the last died). Everything
+ * vm_clip_open says holds; in addition VM_ERR_CRASHED, VM_ERR_TIMEOUT or VM_ERR_OUT_OF_MEMORY
+ * from the supervision, and VM_ERR_INVALID_ARGUMENT while another clip is open in it.
+ * source->data is copied into the shared memory during the call. */
+VM_API int32_t vm_clip_open_in(vm_worker *worker, const vm_source *source, const vm_open_options *options,
+                               vm_clip **clip);
+
+/* The child's side, run by the vidmill-worker executable once it has loaded the library: it
+ * serves one parent on the descriptors that parent set up, until told to stop or the parent
+ * is gone. Not for other callers. Returns the process's exit status. */
+VM_API int vm_worker_serve(int argc, char **argv);
+
+/* Tests of the supervision: when the environment variable VIDMILL_TEST_CRASH_ON is set to a
+ * non-empty string when the library initialises, vm_clip_open kills the process with SIGSEGV
+ * for every clip whose name contains it (pass it to a worker through
+ * vm_worker_options.environment). Never set it otherwise. */
 #define VM_TEST_CRASH_ENV "VIDMILL_TEST_CRASH_ON"
 
 /* ===================================================================================== */

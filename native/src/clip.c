@@ -485,6 +485,17 @@ static int32_t open_decoder(vm_clip *clip) {
   return vm_clip_open_cpu_decoder(clip);
 }
 
+vm_clip *vm_clip_alloc(const char *name) {
+  vm_clip *clip = calloc(1, sizeof *clip);
+  if (!clip) return NULL;
+  clip->magic = VM_CLIP_MAGIC;
+  clip->input.fd = -1;
+  init_info(&clip->info);
+  clip->stats.struct_size = sizeof clip->stats;
+  vm_strlcpy(clip->name, name, sizeof clip->name);
+  return clip;
+}
+
 int32_t vm_clip_open(const vm_source *source, const vm_open_options *options, vm_clip **out) {
   if (!out) return VM_ERR_INVALID_ARGUMENT;
   *out = NULL;
@@ -494,16 +505,10 @@ int32_t vm_clip_open(const vm_source *source, const vm_open_options *options, vm
     return VM_ERR_INVALID_ARGUMENT;
   vm_library_once();
 
-  vm_clip *clip = calloc(1, sizeof *clip);
-  if (!clip) return VM_ERR_OUT_OF_MEMORY;
   int64_t start = vm_now_ns();
-  clip->magic = VM_CLIP_MAGIC;
-  clip->input.fd = -1;
+  vm_clip *clip = vm_clip_alloc(source->name ? source->name : (source->path ? source->path : "<memory>"));
+  if (!clip) return VM_ERR_OUT_OF_MEMORY;
   copy_options(clip, options);
-  init_info(&clip->info);
-  clip->stats.struct_size = sizeof clip->stats;
-  vm_strlcpy(clip->name, source->name ? source->name : (source->path ? source->path : "<memory>"),
-             sizeof clip->name);
   if (clip->opts.timeout_ms > 0) clip->deadline_ns = start + clip->opts.timeout_ms * 1000000;
   *out = clip;
   vm_log_bind_thread(clip);
@@ -549,6 +554,12 @@ int32_t vm_clip_open(const vm_source *source, const vm_open_options *options, vm
 
 void vm_clip_close(vm_clip *clip) {
   if (!clip) return;
+  if (clip->worker) {
+    vm_remote_close(clip);
+    clip->magic = 0;
+    free(clip);
+    return;
+  }
   vm_log_bind_thread(clip);
   vm_nvdec_close(clip); /* the GPU's decoder to the cache, or freed */
   avcodec_free_context(&clip->dec);
@@ -785,6 +796,7 @@ static vm_ops *ops_for(vm_clip *clip, const vm_batch *batch) {
 
 int32_t vm_clip_set_output(vm_clip *clip, const vm_output *output) {
   if (!clip) return VM_ERR_INVALID_ARGUMENT;
+  if (clip->worker) return vm_remote_set_output(clip, output);
   vm_ops *ops = clip_ops(clip);
   if (!ops) return VM_ERR_OUT_OF_MEMORY;
   char err[VM_ERROR_SIZE];
@@ -795,6 +807,7 @@ int32_t vm_clip_set_output(vm_clip *clip, const vm_output *output) {
 
 int32_t vm_clip_aggregates_get(const vm_clip *clip, vm_clip_aggregates *aggregates) {
   if (!clip || !aggregates || aggregates->struct_size < sizeof *aggregates) return VM_ERR_INVALID_ARGUMENT;
+  if (clip->worker) return vm_remote_aggregates(clip, aggregates);
   vm_ops_aggregates(clip->ops, aggregates);
   return VM_OK;
 }
@@ -947,6 +960,7 @@ int32_t vm_clip_next(vm_clip *clip, vm_batch *batch) {
   batch->count = 0;
   batch->data_used = 0;
   batch->data_needed = 0;
+  if (clip->worker) return vm_remote_next(clip, batch);
   if (clip->state != VM_OK) return clip->state;
   if (!clip->dec) {
     vm_clip_fail_own(clip, VM_ERR_INVALID_ARGUMENT, "the clip was opened without a decoder");

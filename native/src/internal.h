@@ -92,7 +92,23 @@ struct vm_clip {
   vm_clip_info info;
   vm_clip_stats stats;
   char error[VM_ERROR_SIZE];
+
+  /* isolate/parent.c: the clip is open in this worker's child process, and this handle holds
+   * what the child said of it after the last call (info, stats, error, bytes_read); NULL for
+   * a clip decoded here */
+  struct vm_worker *worker;
 };
+
+/* clip.c: a handle with nothing open, its description unknown */
+vm_clip *vm_clip_alloc(const char *name);
+
+/* isolate/parent.c: the vm_clip_* calls on a clip open in a worker (the public functions
+ * validate their arguments, then hand over) */
+int32_t vm_remote_next(vm_clip *clip, vm_batch *batch);
+int32_t vm_remote_set_sampling(vm_clip *clip, const vm_sampling *sampling);
+int32_t vm_remote_set_output(vm_clip *clip, const vm_output *output);
+int32_t vm_remote_aggregates(const vm_clip *clip, vm_clip_aggregates *aggregates);
+void vm_remote_close(vm_clip *clip);
 
 /* clip.c, for sample.c */
 /* Reads the next packet of the video stream: 1 with a packet in pkt, 0 at the end of the

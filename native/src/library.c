@@ -35,6 +35,8 @@ _Static_assert(sizeof(vm_output) == 32, "vm_output layout");
 _Static_assert(sizeof(vm_clip_aggregates) == 120, "vm_clip_aggregates layout");
 _Static_assert(sizeof(vm_image) == 112, "vm_image layout");
 _Static_assert(sizeof(vm_sampling) == 64, "vm_sampling layout");
+_Static_assert(sizeof(vm_worker_options) == 48, "vm_worker_options layout");
+_Static_assert(sizeof(vm_worker_state) == 24, "vm_worker_state layout");
 
 /* The headers must be those of the FFmpeg the JavaCPP jar ships (CMake passes its majors). */
 #if defined(VM_EXPECT_AVCODEC_MAJOR) && (LIBAVCODEC_VERSION_MAJOR != VM_EXPECT_AVCODEC_MAJOR || \
@@ -283,6 +285,13 @@ static const field_offset decoder_caps_fields[] = {
     F(vm_decoder_caps, min_width),   F(vm_decoder_caps, min_height), F(vm_decoder_caps, max_width),
     F(vm_decoder_caps, max_height),  F(vm_decoder_caps, reserved0),  F(vm_decoder_caps, max_macroblocks),
     {NULL, 0}};
+static const field_offset worker_options_fields[] = {
+    F(vm_worker_options, struct_size), F(vm_worker_options, grace_ms),    F(vm_worker_options, executable),
+    F(vm_worker_options, preload),     F(vm_worker_options, environment), F(vm_worker_options, crash_dir),
+    F(vm_worker_options, memory_limit), {NULL, 0}};
+static const field_offset worker_state_fields[] = {
+    F(vm_worker_state, struct_size), F(vm_worker_state, pid), F(vm_worker_state, starts),
+    F(vm_worker_state, deaths),      F(vm_worker_state, resident_bytes), {NULL, 0}};
 #undef F
 
 static const field_offset *fields_of(int32_t id) {
@@ -302,6 +311,8 @@ static const field_offset *fields_of(int32_t id) {
     case VM_STRUCT_CUDA_DEVICE: return cuda_device_fields;
     case VM_STRUCT_CUDA_UTILIZATION: return cuda_utilization_fields;
     case VM_STRUCT_DECODER_CAPS: return decoder_caps_fields;
+    case VM_STRUCT_WORKER_OPTIONS: return worker_options_fields;
+    case VM_STRUCT_WORKER_STATE: return worker_state_fields;
     default: return NULL;
   }
 }
@@ -323,6 +334,8 @@ uint32_t vm_struct_size(int32_t id) {
     case VM_STRUCT_CUDA_DEVICE: return sizeof(vm_cuda_device);
     case VM_STRUCT_CUDA_UTILIZATION: return sizeof(vm_cuda_utilization);
     case VM_STRUCT_DECODER_CAPS: return sizeof(vm_decoder_caps);
+    case VM_STRUCT_WORKER_OPTIONS: return sizeof(vm_worker_options);
+    case VM_STRUCT_WORKER_STATE: return sizeof(vm_worker_state);
     default: return 0;
   }
 }

@@ -296,6 +296,7 @@ void vm_sampler_free(vm_sampler *s) {
 int32_t vm_clip_set_sampling(vm_clip *clip, const vm_sampling *sampling) {
   if (!clip) return VM_ERR_INVALID_ARGUMENT;
   if (clip->state != VM_OK) return clip->state;
+  if (clip->worker) return vm_remote_set_sampling(clip, sampling);
   if (!clip->dec || clip->decoding_started) {
     vm_strlcpy(clip->error, "sampling is set after opening, with a decoder, before the first frame is read",
                sizeof clip->error);

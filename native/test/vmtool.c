@@ -29,11 +29,14 @@
  *   vmtool sampleseek DIR               the same on synthetic long-GOP clips, and jumps happen
  *   vmtool fuzzcheck FILE|DIR...        fuzz inputs through the open/decode contract (fuzz_clip.c)
  *   vmtool leak FILE                    leaks an open clip on purpose (the sanitizer build checks LSan sees it)
+ *   vmtool isolatecheck DIR [MEDIA]     clips in a decoding process (vm_worker) equal clips decoded
+ *                                       here; a crash, a hang, a memory limit, an orphan are handled
  *   vmtool enccheck [MEDIA_DIR]         JPEG and PNG encoding against FFmpeg's decoders
  *   vmtool gpuinfo                      CUDA devices, their probe, NVDEC caps, NVML utilization
  *   vmtool gpucheck emulated [MEDIA]    the GPU path's arithmetic run on the host against the CPU's
  *   vmtool gpucheck device DIR [MEDIA] [CLIPS]
  *                                       on a GPU: kernels and NVDEC against the CPU path (77 without)
+ * --isolate (md5, frames, bench, loop): each thread opens its clips in a decoding process of its own.
  * --device cpu|cuda|cuda:N (md5, frames, bench, loop): where clips decode; cuda spreads loop's
  * workers over every GPU. A clip the GPU cannot take decodes on the CPU and says why.
  */
@@ -73,7 +76,26 @@ typedef struct {
   vm_sampling sampling;
   int device;       /* vm_device */
   int device_index; /* -1: every GPU (loop spreads its workers) */
+  int isolate;      /* open clips in a decoding process of this thread's (vm_worker) */
 } tool_options;
+
+/* --isolate: each thread's decoding process, started at its first clip */
+static _Thread_local vm_worker *thread_worker;
+
+static vm_worker *worker_of_thread(void) {
+  if (!thread_worker) {
+    vm_worker_options wo = {.struct_size = sizeof wo};
+    char detail[600];
+    if (vm_worker_start(&wo, &thread_worker, detail, sizeof detail) != VM_OK)
+      fprintf(stderr, "vmtool: no decoding process: %s\n", detail);
+  }
+  return thread_worker;
+}
+
+static void end_thread_worker(void) {
+  vm_worker_close(thread_worker);
+  thread_worker = NULL;
+}
 
 static double now_s(void) {
   struct timespec ts;
@@ -125,7 +147,7 @@ static int32_t decode_full(const char *path, const tool_options *o, frame_fn fn,
   vm_open_options opts = {.struct_size = sizeof opts, .threads = o->threads, .timeout_ms = 60000,
                           .device = o->device, .device_index = o->device_index < 0 ? 0 : o->device_index};
   vm_clip *clip = NULL;
-  int32_t status = vm_clip_open(&src, &opts, &clip);
+  int32_t status = o->isolate ? vm_clip_open_in(worker_of_thread(), &src, &opts, &clip) : vm_clip_open(&src, &opts, &clip);
   if (status == VM_OK && o->has_output) status = vm_clip_set_output(clip, &o->out);
   if (status == VM_OK && o->sampled) status = vm_clip_set_sampling(clip, &o->sampling);
   int64_t frames = 0;
@@ -237,7 +259,7 @@ static int cmd_abi(void) {
     bad = 1;
   }
   printf("%s\n", detail);
-  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_DECODER_CAPS; id++)
+  for (int id = VM_STRUCT_SOURCE; id <= VM_STRUCT_WORKER_STATE; id++)
     if (vm_struct_size(id) == 0) {
       fprintf(stderr, "struct %d has no size\n", id);
       bad = 1;
@@ -425,6 +447,7 @@ static void *loop_worker(void *arg) {
     if (info.backend == VM_BACKEND_CUDA) atomic_fetch_add(&st->on_gpu, 1);
     atomic_fetch_add(&st->reused, cs.decoder_reused);
   }
+  end_thread_worker();
   return NULL;
 }
 
@@ -916,6 +939,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[first], "--cases") == 0 && first + 1 < argc) o.cases = atoi(argv[++first]);
     else if (strcmp(argv[first], "--workers") == 0 && first + 1 < argc) o.workers = atoi(argv[++first]);
     else if (strcmp(argv[first], "--stats") == 0) o.stats = 1;
+    else if (strcmp(argv[first], "--isolate") == 0) o.isolate = 1;
     else if (strcmp(argv[first], "--device") == 0 && first + 1 < argc) {
       const char *d = argv[++first];
       if (strcmp(d, "cpu") == 0) o.device = VM_DEVICE_CPU;
@@ -977,6 +1001,8 @@ int main(int argc, char **argv) {
     return cmd_samplecheck(argv[first], &o, getenv("VMTOOL_VERBOSE") != NULL);
   if (strcmp(cmd, "fuzzcheck") == 0 && rest >= 1) return cmd_fuzzcheck(rest, argv + first);
   if (strcmp(cmd, "leak") == 0 && rest == 1) return cmd_leak(argv[first]);
+  if (strcmp(cmd, "isolatecheck") == 0 && (rest == 1 || rest == 2))
+    return cmd_isolatecheck(argv[first], rest == 2 ? argv[first + 1] : NULL);
   fprintf(stderr, "vmtool: bad arguments for %s\n", cmd);
   return 2;
 }

@@ -59,6 +59,10 @@ void pic_of_frame(const vm_frame *f, uint8_t *pixels, pic *p);
 /* Calls fn for every file of MEDIA/valid; 77 (skip) when there is none. */
 int for_each_valid(const char *media, void (*fn)(const char *path, const char *name));
 
+/* vmtool isolatecheck DIR [MEDIA]: decoding processes against this process, and their
+ * supervision (isolate_check.c); 0 when all holds. */
+int cmd_isolatecheck(const char *dir, const char *media);
+
 /* vmtool gpuinfo: the CUDA devices, their probe, NVDEC caps and utilization. */
 int cmd_gpuinfo(void);
 /* vmtool gpucheck emulated [MEDIA]: the GPU path's arithmetic on the host against the CPU path

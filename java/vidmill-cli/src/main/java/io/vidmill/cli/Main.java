@@ -38,12 +38,12 @@ public final class Main {
   public static void main(String[] args) {
     // Loading FFmpeg and libvidmill takes a few hundred milliseconds: start it now, beside
     // parsing the command line (class initialisation makes a second caller wait, not reload).
-    // `run` decodes in child processes by default and decides for itself.
-    if (args.length == 0 || !args[0].equals("run")) preloadNative();
+    // Every command needs it: `run` starts its decoding processes through it too.
+    preloadNative();
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
-  static void preloadNative() {
+  private static void preloadNative() {
     Thread.ofPlatform().daemon().name("vidmill-native-load").start(NativeLibrary::isAvailable);
   }
 

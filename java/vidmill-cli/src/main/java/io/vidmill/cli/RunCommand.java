@@ -147,8 +147,9 @@ final class RunCommand implements Callable<Integer> {
   double logInterval = 10;
 
   @Option(names = "--isolation", paramLabel = "MODE",
-      description = "process (default): decode in supervised child processes, one per decoder, so that a "
-          + "native crash on a hostile file costs that clip (status CRASHED), not the run; none: in this process.")
+      description = "process (default): decode in supervised child processes (small native ones, started in "
+          + "milliseconds), one per decoder, so that a native crash on a hostile file costs that clip (status "
+          + "CRASHED), not the run; none: in this process.")
   String isolation = "process";
 
   @Option(names = "--worker-memory", paramLabel = "SIZE|auto",
@@ -184,7 +185,6 @@ final class RunCommand implements Callable<Integer> {
     // with loading FFmpeg and reading the manifest instead of adding to them
     Thread.ofPlatform().daemon().name("vidmill-duckdb-warmup").start(ResultSink::warmUp);
     RunOptions options = options();
-    if (!options.isolation().processes()) Main.preloadNative(); // the decoders are in this process
     Run run = new Run(options, out, System.in);
     Run.Summary s;
     String written; // where the report went, said after the summary

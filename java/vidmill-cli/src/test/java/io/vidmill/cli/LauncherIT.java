@@ -51,16 +51,44 @@ class LauncherIT {
   }
 
   @Test
-  void decodingProcessesThatLogToStdoutStillTalkToTheRun(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-    // the JVM's own lines on the children's stdout, before their main (gc's start-up line) and
-    // during the run (every class loaded): they used to be read as the channel's bytes
-    Result r = launch(java.util.Map.of(io.vidmill.isolate.WorkerChannel.JAVA_OPTIONS_ENV,
-            "-Xlog:gc*:stdout -Xlog:class+load=info:stdout"),
-        "run", "--input", "target/demo-clips", "--out", tmp.resolve("out").toString(), "--progress", "off",
-        "--no-report", "--isolation", "process");
-    assertEquals(1, r.exit(), r.out() + r.err()); // the three clips broken on purpose
-    assertThat(r.out()).contains("22 clips ok, 3 failed");
-    assertThat(r.err()).contains("[gc").contains("[class,load").doesNotContain("INTERNAL");
+  void aRunKilledWithSigkillLeavesNoDecodingProcessBehind(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    // the demo's clips under many keys: a run long enough to be killed in the middle
+    StringBuilder manifest = new StringBuilder();
+    List<Path> clips;
+    try (var files = Files.list(Path.of("target/demo-clips"))) {
+      clips = files.filter(f -> f.getFileName().toString().startsWith("h264")).sorted().toList();
+    }
+    assertThat(clips).isNotEmpty();
+    for (int i = 0; i < 20_000; i++) {
+      manifest.append("{\"key\": \"k").append(i).append("\", \"path\": \"")
+          .append(clips.get(i % clips.size()).toAbsolutePath()).append("\"}\n");
+    }
+    Path list = Files.writeString(tmp.resolve("manifest.jsonl"), manifest);
+    Path launcher = Path.of(System.getProperty("vidmill.launcher", "../../bin/vidmill"));
+    Process p = new ProcessBuilder(launcher.toString(), "run", "--input", list.toString(), "--out",
+        tmp.resolve("out").toString(), "--progress", "off", "--no-report", "--workers", "2")
+        .redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
+    List<ProcessHandle> workers = List.of();
+    for (int i = 0; i < 600 && workers.size() < 2 && p.isAlive(); i++) {
+      Thread.sleep(50);
+      workers = p.descendants().filter(h -> h.info().command().orElse("").endsWith("/vidmill-worker")).toList();
+    }
+    assertThat(workers).as("the run's decoding processes: %s", Files.readString(tmp.resolve("err.txt"))).hasSize(2);
+    p.destroyForcibly(); // SIGKILL: nothing of the run's own code runs after it
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    while (workers.stream().anyMatch(LauncherIT::running) && System.nanoTime() < deadline) Thread.sleep(20);
+    assertThat(workers).as("orphaned decoding processes end within a second or so").noneMatch(LauncherIT::running);
+  }
+
+  /** Alive and not a zombie (a container's init may be slow to reap what it inherits). */
+  private static boolean running(ProcessHandle h) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + h.pid() + "/stat"));
+      return h.isAlive() && stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   @Test

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A long run must not leak: 20,000 clips through a real {@code vidmill run}, with its resident
  * memory, its native memory, open file descriptors and threads measured once it is warm (10%
  * done), halfway and near its end (90%), and the same of its two decoding processes (the
- * default {@code --isolation process}: they do the decoding, so a leak per clip is theirs). The heap is fixed and touched from the start (-Xms =
- * -Xmx, AlwaysPreTouch), so what RSS gains is native memory; Native Memory Tracking tells the
+ * default {@code --isolation process}: they do the decoding, so a leak per clip is theirs; they
+ * are native processes, whose RSS is all native memory). The run's heap is fixed and touched
+ * from the start (-Xms = -Xmx, AlwaysPreTouch), so what RSS gains is native memory; Native Memory Tracking tells the
  * JVM's own part (code, metaspace, threads, compiler arenas) from the rest, the native
  * libraries' (FFmpeg, libvidmill, DuckDB), printed with the categories that moved. (The rest is
  * only an estimate: memory the JVM frees stays in glibc's heap and moves from one to the other.)
@@ -51,8 +52,7 @@ class SoakTest {
 
   /**
    * The run's decoding processes together (they do the decoding, so a leak per clip shows in
-   * them): how many, their RSS (their heaps fixed and touched from the start as the run's own),
-   * descriptors and threads.
+   * them): how many, their RSS, descriptors and threads.
    */
   record Workers(int count, long rss, long fds, long threads) {
     @Override
@@ -95,8 +95,6 @@ class SoakTest {
     // the allocator settings bin/vidmill runs with
     pb.environment().put("MALLOC_TRIM_THRESHOLD_", "268435456");
     pb.environment().put("MALLOC_MMAP_THRESHOLD_", "33554432");
-    // the decoding processes' heaps fixed and resident from the start too
-    pb.environment().put(io.vidmill.isolate.WorkerChannel.JAVA_OPTIONS_ENV, "-Xms96m -Xmx96m -XX:+AlwaysPreTouch");
     Process p = pb.start();
     long[] at = {clips / 10, clips / 2, clips * 9L / 10};
     Sample[] samples = new Sample[at.length];

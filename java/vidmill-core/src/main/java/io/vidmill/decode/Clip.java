@@ -88,6 +88,18 @@ public final class Clip implements AutoCloseable {
    * @throws ClipException with the status code and message when the clip cannot be opened
    */
   public static Clip open(Source source, OpenOptions options, Sampling sampling) {
+    return open(source, options, sampling, null);
+  }
+
+  /**
+   * Opens the clip in a decoding process ({@code in}; null: in this one). The clip works the
+   * same; a crash of the process fails its calls with {@link Status#CRASHED}, a process that
+   * stops answering or outgrows its memory with TIMEOUT or OUT_OF_MEMORY (see {@link
+   * io.vidmill.isolate.Worker}).
+   *
+   * @throws ClipException with the status code and message when the clip cannot be opened
+   */
+  public static Clip open(Source source, OpenOptions options, Sampling sampling, io.vidmill.isolate.Worker in) {
     NativeLibrary.requireAvailable();
     Arena arena = Arena.ofConfined();
     try {
@@ -116,7 +128,7 @@ public final class Clip implements AutoCloseable {
       opts.set(JAVA_INT, OPT_DEVICE, gpu >= 0 ? VM_DEVICE_CUDA : 0);
       opts.set(JAVA_INT, OPT_DEVICE_INDEX, Math.max(0, gpu));
       MemorySegment out = arena.allocate(ADDRESS);
-      int rc = Vidmill.vm_clip_open(src, opts, out);
+      int rc = in == null ? Vidmill.vm_clip_open(src, opts, out) : Vidmill.vm_clip_open_in(in.handle(), src, opts, out);
       MemorySegment raw = out.get(ADDRESS, 0);
       if (raw.equals(MemorySegment.NULL)) {
         Status s = Status.of(rc);

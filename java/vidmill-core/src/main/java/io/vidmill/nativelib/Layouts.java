@@ -36,6 +36,8 @@ public final class Layouts {
   public static final int VM_STRUCT_CUDA_DEVICE = 13;
   public static final int VM_STRUCT_CUDA_UTILIZATION = 14;
   public static final int VM_STRUCT_DECODER_CAPS = 15;
+  public static final int VM_STRUCT_WORKER_OPTIONS = 16;
+  public static final int VM_STRUCT_WORKER_STATE = 17;
 
   public static final int VM_NAME_SIZE = 48;
   public static final int VM_REASON_SIZE = 200;
@@ -269,6 +271,22 @@ public final class Layouts {
       JAVA_INT.withName("max_height"),
       JAVA_INT.withName("reserved0"),
       JAVA_LONG.withName("max_macroblocks")).withName("vm_decoder_caps");
+
+  public static final StructLayout WORKER_OPTIONS = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("grace_ms"),
+      ADDRESS.withName("executable"),
+      ADDRESS.withName("preload"),
+      ADDRESS.withName("environment"),
+      ADDRESS.withName("crash_dir"),
+      JAVA_LONG.withName("memory_limit")).withName("vm_worker_options");
+
+  public static final StructLayout WORKER_STATE = MemoryLayout.structLayout(
+      JAVA_INT.withName("struct_size"),
+      JAVA_INT.withName("pid"),
+      JAVA_INT.withName("starts"),
+      JAVA_INT.withName("deaths"),
+      JAVA_LONG.withName("resident_bytes")).withName("vm_worker_state");
 
   /** Byte offset of a named field: resolved once into a constant by callers. */
   public static long offset(StructLayout layout, String field) {

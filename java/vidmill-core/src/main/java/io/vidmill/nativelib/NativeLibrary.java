@@ -39,9 +39,12 @@ public final class NativeLibrary {
   public static final int ABI_VERSION = 2;
 
   private static final String RESOURCE = "/io/vidmill/native/linux-x86_64/libvidmill.so";
+  /** The executable of decoding processes (vm_worker), extracted beside libvidmill. */
+  private static final String WORKER_RESOURCE = "/io/vidmill/native/linux-x86_64/vidmill-worker";
+  static final String WORKER = "vidmill-worker";
 
   private record State(SymbolLookup lookup, Path library, String version, Throwable cause,
-                       List<String> steps) {}
+                       List<String> steps, List<String> ffmpeg) {}
 
   /** FFmpeg's libraries and their own dependencies, in the order they must be loaded. */
   private static final List<String> LOAD_ORDER = List.of("libdrm.so", "libva.so", "libva-drm.so",
@@ -74,6 +77,24 @@ public final class NativeLibrary {
     return STATE.library;
   }
 
+  /**
+   * The decoding processes' executable (vm_worker_options.executable): next to the library it
+   * runs, extracted with it from the jar.
+   */
+  public static Path workerExecutable() {
+    requireAvailable();
+    return STATE.library.resolveSibling(WORKER);
+  }
+
+  /**
+   * The FFmpeg libraries this process loaded by path, in the order they were loaded: a
+   * decoding process loads the very same files (vm_worker_options.preload).
+   */
+  public static List<String> ffmpegLibraries() {
+    requireAvailable();
+    return STATE.ffmpeg;
+  }
+
   /** The loading steps, for diagnostics (`vidmill version`). */
   public static List<String> loadingSteps() {
     return STATE.steps;
@@ -101,7 +122,7 @@ public final class NativeLibrary {
             + os + "/" + arch);
       }
       Path library = libraryFile(steps);
-      loadFfmpeg(library.getParent().resolve("ffmpeg-libraries.txt"), steps);
+      List<String> ffmpeg = loadFfmpeg(library.getParent().resolve("ffmpeg-libraries.txt"), steps);
       SymbolLookup lookup = SymbolLookup.libraryLookup(library, Arena.global());
       steps.add("opened " + library);
       int abi = Vidmill.vm_abi_version(lookup);
@@ -116,12 +137,12 @@ public final class NativeLibrary {
       checkFfmpegOrigin(steps);
       String version = Vidmill.vm_version_string(lookup);
       steps.add("ready: " + version);
-      return new State(lookup, library, version, null, List.copyOf(steps));
+      return new State(lookup, library, version, null, List.copyOf(steps), List.copyOf(ffmpeg));
     } catch (Throwable t) {
       steps.add("FAILED: " + t);
       String message = "libvidmill is not available: " + t.getMessage()
           + "\n  loading steps:\n    " + String.join("\n    ", steps);
-      return new State(null, null, null, new IllegalStateException(message, t), List.copyOf(steps));
+      return new State(null, null, null, new IllegalStateException(message, t), List.copyOf(steps), List.of());
     }
   }
 
@@ -129,14 +150,16 @@ public final class NativeLibrary {
    * The first time, through JavaCPP, which extracts the libraries of its jar to its cache; the
    * paths it loaded are then remembered next to libvidmill, and later starts load those very
    * files directly, skipping JavaCPP's slower machinery (a few hundred milliseconds per start).
+   *
+   * @return the files loaded, in order
    */
-  private static void loadFfmpeg(Path remembered, List<String> steps) throws IOException {
+  private static List<String> loadFfmpeg(Path remembered, List<String> steps) throws IOException {
     if (Files.isRegularFile(remembered)) {
       List<String> paths = Files.readAllLines(remembered);
       try {
         for (String p : paths) System.load(p);
         steps.add("loaded FFmpeg from JavaCPP's cache, as remembered in " + remembered);
-        return;
+        return paths;
       } catch (UnsatisfiedLinkError e) {
         steps.add("remembered FFmpeg libraries did not load (" + e.getMessage() + "); asking JavaCPP");
       }
@@ -148,6 +171,7 @@ public final class NativeLibrary {
       Files.write(tmp, loaded);
       Files.move(tmp, remembered, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
+    return loaded;
   }
 
   /** The FFmpeg libraries JavaCPP mapped into this process, in load order. */
@@ -194,40 +218,59 @@ public final class NativeLibrary {
       if (!Files.isRegularFile(p)) {
         throw new IOException(LIBRARY_PROPERTY + "=" + override + " is not a file");
       }
-      steps.add("using " + LIBRARY_PROPERTY + "=" + p);
+      steps.add("using " + LIBRARY_PROPERTY + "=" + p + " (and the " + WORKER + " beside it)");
       return p;
     }
-    byte[] bytes;
-    try (InputStream in = NativeLibrary.class.getResourceAsStream(RESOURCE)) {
-      if (in == null) {
-        throw new IOException("resource " + RESOURCE + " is missing from the classpath "
-            + "(was vidmill-core built with -Dvidmill.native.skip and no prebuilt library?)");
-      }
-      bytes = in.readAllBytes();
-    }
-    String hash = sha256(bytes).substring(0, 16);
+    byte[] bytes = resource(RESOURCE);
+    byte[] worker = resource(WORKER_RESOURCE);
+    String hash = sha256(bytes, worker).substring(0, 16);
     for (Path dir : cacheDirs()) {
       Path target = dir.resolve(hash).resolve("libvidmill.so");
       try {
-        if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
+        if (Files.isRegularFile(target) && Files.size(target) == bytes.length
+            && Files.isExecutable(target.resolveSibling(WORKER))) {
           steps.add("found cached " + target);
           return target;
         }
         Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempFile(target.getParent(), "libvidmill", ".tmp");
-        Files.write(tmp, bytes);
-        try {
-          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-        steps.add("extracted " + RESOURCE + " to " + target);
+        // the executable first: a library in place says both are
+        extract(worker, target.resolveSibling(WORKER), true);
+        extract(bytes, target, false);
+        steps.add("extracted " + RESOURCE + " and " + WORKER + " to " + target.getParent());
         return target;
       } catch (IOException e) {
         steps.add("cannot use cache " + dir + ": " + e.getMessage());
       }
     }
     throw new IOException("no writable directory to extract libvidmill.so to");
+  }
+
+  private static byte[] resource(String name) throws IOException {
+    try (InputStream in = NativeLibrary.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IOException("resource " + name + " is missing from the classpath "
+            + "(was vidmill-core built with -Dvidmill.native.skip and no prebuilt library?)");
+      }
+      return in.readAllBytes();
+    }
+  }
+
+  /** Writes {@code bytes} to {@code target} through a temporary file, so that no reader sees half of it. */
+  private static void extract(byte[] bytes, Path target, boolean executable) throws IOException {
+    Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
+    try {
+      Files.write(tmp, bytes);
+      if (executable && !tmp.toFile().setExecutable(true, false)) {
+        throw new IOException("cannot make " + tmp + " executable");
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   private static List<Path> cacheDirs() {
@@ -261,9 +304,11 @@ public final class NativeLibrary {
     }
   }
 
-  private static String sha256(byte[] bytes) {
+  private static String sha256(byte[]... parts) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      for (byte[] p : parts) d.update(p);
+      return HexFormat.of().formatHex(d.digest());
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -385,4 +385,59 @@ public final class Vidmill {
       throw rethrow(t);
     }
   }
+  // ---- decoding processes (vm_worker) ------------------------------------------------------
+
+  private static final class vm_worker_start_h {
+    static final MethodHandle H =
+        bind("vm_worker_start", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
+  }
+
+  /** @param workerOut a pointer-sized segment that receives the vm_worker* */
+  public static int vm_worker_start(MemorySegment options, MemorySegment workerOut, MemorySegment detail,
+                                    long detailSize) {
+    try {
+      return (int) vm_worker_start_h.H.invokeExact(options, workerOut, detail, detailSize);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_worker_close_h {
+    static final MethodHandle H = bind("vm_worker_close", FunctionDescriptor.ofVoid(ADDRESS));
+  }
+
+  public static void vm_worker_close(MemorySegment worker) {
+    try {
+      vm_worker_close_h.H.invokeExact(worker);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_worker_state_get_h {
+    static final MethodHandle H = bind("vm_worker_state_get", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  }
+
+  public static int vm_worker_state_get(MemorySegment worker, MemorySegment state) {
+    try {
+      return (int) vm_worker_state_get_h.H.invokeExact(worker, state);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static final class vm_clip_open_in_h {
+    static final MethodHandle H =
+        bind("vm_clip_open_in", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+  }
+
+  /** @param clipOut a pointer-sized segment that receives the vm_clip* */
+  public static int vm_clip_open_in(MemorySegment worker, MemorySegment source, MemorySegment options,
+                                    MemorySegment clipOut) {
+    try {
+      return (int) vm_clip_open_in_h.H.invokeExact(worker, source, options, clipOut);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
 }

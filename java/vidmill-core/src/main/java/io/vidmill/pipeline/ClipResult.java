@@ -49,6 +49,13 @@ public record ClipResult(ClipRef ref, ClipHash hash, Status status, String error
     return ok() ? "ok" : status.name();
   }
 
+  /** The same result with another error message. */
+  public ClipResult withError(String message) {
+    return new ClipResult(ref, hash, status, message, info, framesDecoded, decodeErrors, bytesRead, fetchNanos,
+        openNanos, demuxNanos, decodeNanos, outputNanos, totalNanos, attempts, backend, threads, finishedAt,
+        framesReturned, stats, encodeNanos, aggregates, frames);
+  }
+
   /** The same result with its frames placed in a shard (the sink does this). */
   public ClipResult withFrames(ClipFrames placed) {
     return new ClipResult(ref, hash, status, error, info, framesDecoded, decodeErrors, bytesRead, fetchNanos,

@@ -15,7 +15,6 @@ import io.vidmill.decode.Frame;
 import io.vidmill.decode.FrameBatch;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Rational;
-import io.vidmill.decode.Source;
 import io.vidmill.decode.Status;
 import io.vidmill.decode.Want;
 import io.vidmill.fetch.FetchException;
@@ -94,12 +93,14 @@ final class ClipTask {
 
   /**
    * What one decode thread keeps from clip to clip: its frame batch (asking for what the spec
-   * needs), and its image encoder. Confined to that thread.
+   * needs), its image encoder, and the decoding process its clips open in (null: this one).
+   * Confined to that thread.
    */
   static final class Worker implements AutoCloseable {
     final ClipSpec spec;
     final FrameBatch batch;
     final Path spoolDir;
+    io.vidmill.isolate.Worker process;
     private FrameBatch single;      // a first frame alone (npy whose size follows the picture)
     private ImageEncoder encoder;
 
@@ -137,6 +138,7 @@ final class ClipTask {
       batch.close();
       if (single != null) single.close();
       if (encoder != null) encoder.close();
+      if (process != null) process.close();
     }
   }
 
@@ -148,11 +150,6 @@ final class ClipTask {
    *     the run's problem, not the clip's
    */
   static ClipResult decode(Work w, Worker k, OpenOptions decode, int threads) {
-    return decode(w, w.fetched() == null ? null : w.fetched().source(), k, decode, threads);
-  }
-
-  /** The same with the bytes from {@code source} (a decoding process has them in its shared mapping). */
-  static ClipResult decode(Work w, Source source, Worker k, OpenOptions decode, int threads) {
     ClipResult early = early(w, threads);
     if (early != null) return early;
     long start = System.nanoTime();
@@ -160,7 +157,7 @@ final class ClipTask {
     long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos() - start));
     ClipSpec spec = k.spec;
     OpenOptions options = decode.withTimeout(Duration.ofMillis(left)).withThreads(threads);
-    try (Clip clip = Clip.open(source, options, spec.sampling())) {
+    try (Clip clip = Clip.open(w.fetched().source(), options, spec.sampling(), k.process)) {
       if (spec.converts()) clip.setOutput(spec.output());
       if (!spec.keepsFrames()) {
         DecodeResult d = clip.decodeAll(k.batch, f -> {});

@@ -8,7 +8,6 @@ import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.fetch.ByteBudget;
 import io.vidmill.fetch.Fetcher;
-import io.vidmill.isolate.WorkerChannel;
 import io.vidmill.journal.DoneSet;
 import io.vidmill.journal.Journal;
 import io.vidmill.manifest.ClipRef;
@@ -196,15 +195,8 @@ public final class Run {
     Files.createDirectories(dir.root);
     // where a decoding process that dies leaves the JVM's report of it (removed again when empty)
     crashDir = dir.root.resolve("crashes");
-    if (o.isolation().processes()) {
-      Files.createDirectories(crashDir);
-      WorkerChannel.startAhead(tuner.settings().workers(), crashDir);
-    }
-    try {
-      return execute(dir, inputId, extensions, existing);
-    } finally {
-      WorkerChannel.discardSpares();
-    }
+    if (o.isolation().processes()) Files.createDirectories(crashDir);
+    return execute(dir, inputId, extensions, existing);
   }
 
   private Summary execute(OutDir dir, String inputId, List<String> extensions, OutDir.Identity existing)

@@ -52,7 +52,9 @@ class NativeLibraryTest {
       Map.entry(Layouts.VM_STRUCT_ENCODER_OPTIONS, Layouts.ENCODER_OPTIONS),
       Map.entry(Layouts.VM_STRUCT_CUDA_DEVICE, Layouts.CUDA_DEVICE),
       Map.entry(Layouts.VM_STRUCT_CUDA_UTILIZATION, Layouts.CUDA_UTILIZATION),
-      Map.entry(Layouts.VM_STRUCT_DECODER_CAPS, Layouts.DECODER_CAPS));
+      Map.entry(Layouts.VM_STRUCT_DECODER_CAPS, Layouts.DECODER_CAPS),
+      Map.entry(Layouts.VM_STRUCT_WORKER_OPTIONS, Layouts.WORKER_OPTIONS),
+      Map.entry(Layouts.VM_STRUCT_WORKER_STATE, Layouts.WORKER_STATE));
 
   @Test
   void everyStructLayoutMatchesTheCompiledLibrary() {
