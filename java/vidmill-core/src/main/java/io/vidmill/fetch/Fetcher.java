@@ -5,19 +5,18 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 
 /**
- * Brings a clip's bytes into memory from where its URI says: a local path or file://, s3://
- * (AWS SDK v2: endpoint, region and credentials the usual way), or http(s):// (the JDK's HTTP
- * client). Thread-safe: one instance serves every fetch thread of a run.
+ * Brings a clip's bytes in from where its URI says: s3:// (AWS SDK v2: endpoint, region and
+ * credentials the usual way) and http(s):// (the JDK's HTTP client) into budgeted off-heap
+ * memory; a local path or file:// into the kernel's page cache, read ahead for the decoder,
+ * which reads the file itself. Thread-safe: one instance serves every fetch thread of a run.
  */
 public final class Fetcher implements AutoCloseable {
   private final ByteBudget budget;
@@ -46,11 +45,15 @@ public final class Fetcher implements AutoCloseable {
     return local(Path.of(uri.startsWith("file://") ? java.net.URI.create(uri).getPath() : uri));
   }
 
-  private Fetched local(Path path) throws FetchException, InterruptedException {
-    long size;
+  /**
+   * A local file is decoded where it is: the kernel reads it ahead into its page cache (see
+   * {@link ReadAhead}) and the decoder reads it from there. What stat can tell (missing, a
+   * directory) fails here; the rest (unreadable, a FIFO, a device) is the decoder's verdict.
+   */
+  private Fetched local(Path path) throws FetchException {
+    BasicFileAttributes a;
     try {
-      if (Files.isDirectory(path)) throw new FetchException(Status.IO, "is a directory, not a file", false, null);
-      size = Files.size(path);
+      a = Files.readAttributes(path, BasicFileAttributes.class);
     } catch (NoSuchFileException e) {
       throw new FetchException(Status.NOT_FOUND, "No such file or directory", false, e);
     } catch (AccessDeniedException e) {
@@ -58,27 +61,9 @@ public final class Fetcher implements AutoCloseable {
     } catch (IOException e) {
       throw new FetchException(Status.IO, String.valueOf(e.getMessage()), true, e);
     }
-    // Not regular (a FIFO, a device), or too big to hold: the native layer reads it in place,
-    // and gives its own verdict on what it is.
-    if (!Files.isRegularFile(path) || size > budget.capacity() || size > Integer.MAX_VALUE) {
-      return Fetched.onDisk(path);
-    }
-    budget.acquire(size);
-    BufferPool.Lease lease = buffers.take(size);
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      MemorySegment seg = lease.segment();
-      ByteBuffer buf = seg.asByteBuffer();
-      while (buf.hasRemaining()) {
-        if (ch.read(buf) < 0) break; // shrank while we read: decode what is there
-      }
-      return Fetched.inMemory(lease, seg.asSlice(0, buf.position()), budget, size, path.toString());
-    } catch (AccessDeniedException e) {
-      release(lease, size);
-      throw new FetchException(Status.PERMISSION_DENIED, "Permission denied", false, e);
-    } catch (IOException | RuntimeException e) {
-      release(lease, size);
-      throw new FetchException(Status.IO, "read failed: " + e.getMessage(), true, e);
-    }
+    if (a.isDirectory()) throw new FetchException(Status.IO, "is a directory, not a file", false, null);
+    if (a.isRegularFile()) ReadAhead.start(path, a.size());
+    return Fetched.onDisk(path, a.isRegularFile() ? a.size() : 0);
   }
 
   /**
