@@ -21,7 +21,7 @@
  *   vmtool synth PATH W H FPS FRAMES [ENCODER]
  *   vmtool selftest DIR                 synthesised clips: decode paths agree, cuts fail cleanly
  *   vmtool corpus MEDIA_DIR             valid/ equals framemd5/ frame for frame; invalid/ fails
- *   vmtool md5 --sample SPEC [--start S] [--end S] [--max-frames N] [--decode-all] FILE
+ *   vmtool md5 --sample SPEC [--start S] [--end S] [--max-frames N] [--decode-all] [--buffer B] FILE
  *                                       the selected frames only (SPEC: all, every=N, fps=K,
  *                                       uniform=N, keyframes), then what sampling skipped
  *   vmtool samplecheck [--threads N] [--cases N] MEDIA_DIR
@@ -968,6 +968,9 @@ int main(int argc, char **argv) {
       o.sampled = 1;
     } else if (strcmp(argv[first], "--max-frames") == 0 && first + 1 < argc) {
       o.sampling.max_frames = atoll(argv[++first]);
+      o.sampled = 1;
+    } else if (strcmp(argv[first], "--buffer") == 0 && first + 1 < argc) {
+      o.sampling.buffer_bytes = atoll(argv[++first]); /* -1: planned packets are read again */
       o.sampled = 1;
     } else if (strcmp(argv[first], "--decode-all") == 0) {
       o.sampling.flags |= VM_SAMPLING_DECODE_ALL;

@@ -47,6 +47,8 @@ struct vm_worker {
   int32_t starts, deaths;
   vm_clip *clip;           /* the clip open in the child, NULL when none */
   int64_t deadline_ns;     /* the open clip's calls must be answered by then; 0 = no limit */
+  int64_t memory_look_ns;  /* when the child's memory was last read */
+  int closing;             /* a CLOSE was sent whose reply has not been read */
   uint8_t *buf;            /* requests and replies */
   size_t buf_size;
   char why[VM_ERROR_SIZE]; /* what happened to the last child that was lost */
@@ -190,6 +192,7 @@ static int32_t lose(vm_worker *w, int32_t status, const char *killed_for) {
   close(w->sock);
   w->sock = -1;
   w->pid = 0;
+  w->closing = 0;
   w->deaths++;
   w->clip = NULL; /* it died with the child */
   return status;
@@ -227,6 +230,7 @@ static int recv_all(int fd, void *buf, size_t n) {
 /* Kills a child over its memory limit: VM_ERR_OUT_OF_MEMORY, or VM_OK when it is within it. */
 static int32_t check_memory(vm_worker *w) {
   if (w->memory_limit <= 0 || !w->pid) return VM_OK;
+  w->memory_look_ns = vm_now_ns();
   int64_t rss = resident_bytes(w->pid);
   if (rss <= w->memory_limit) return VM_OK;
   char why[200];
@@ -236,8 +240,10 @@ static int32_t check_memory(vm_worker *w) {
 }
 
 /* Waits for the child's reply: its header in *r, its payload at w->buf. Returns VM_OK, or the
- * status of a child lost meanwhile (died, killed at the deadline or over its memory limit). */
-static int32_t await_reply(vm_worker *w, vm_wire_reply *r, int64_t deadline_ns) {
+ * status of a child lost meanwhile (died, killed at the deadline, or, with watch_memory, over
+ * its memory limit: looked at every MEMORY_POLL_MS of the wait). */
+static int32_t await_reply(vm_worker *w, vm_wire_reply *r, int64_t deadline_ns, int watch_memory) {
+  /* most calls are answered sooner than the first look */
   int64_t next_memory_look = vm_now_ns() + (int64_t)MEMORY_POLL_MS * 1000000;
   for (;;) {
     int64_t now = vm_now_ns();
@@ -252,7 +258,7 @@ static int32_t await_reply(vm_worker *w, vm_wire_reply *r, int64_t deadline_ns) 
       int64_t left = (deadline_ns - now) / 1000000 + 1;
       wait_ms = left > INT_MAX ? INT_MAX : (int)left;
     }
-    if (w->memory_limit > 0) {
+    if (w->memory_limit > 0 && watch_memory) {
       int64_t until = (next_memory_look - now) / 1000000;
       if (until < 0) until = 0;
       if (wait_ms < 0 || until < wait_ms) wait_ms = (int)until;
@@ -261,10 +267,10 @@ static int32_t await_reply(vm_worker *w, vm_wire_reply *r, int64_t deadline_ns) 
     int n = poll(&p, 1, wait_ms);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) {
-      if (w->memory_limit > 0 && vm_now_ns() >= next_memory_look) {
+      if (w->memory_limit > 0 && watch_memory && vm_now_ns() >= next_memory_look) {
         int32_t m = check_memory(w);
         if (m != VM_OK) return m;
-        next_memory_look = vm_now_ns() + (int64_t)MEMORY_POLL_MS * 1000000;
+        next_memory_look = w->memory_look_ns + (int64_t)MEMORY_POLL_MS * 1000000;
       }
       continue;
     }
@@ -275,8 +281,8 @@ static int32_t await_reply(vm_worker *w, vm_wire_reply *r, int64_t deadline_ns) 
   }
 }
 
-/* One request and its reply (header in *r, payload at w->buf). VM_OK, or how the child was lost. */
-static int32_t call(vm_worker *w, uint32_t op, const void *payload, size_t length, vm_wire_reply *r) {
+/* Sends one request; VM_OK or how the child was lost. */
+static int32_t request(vm_worker *w, uint32_t op, const void *payload, size_t length) {
   vm_wire_request rq = {.magic = VM_WIRE_MAGIC,
                         .op = op,
                         .source_size = w->source_size,
@@ -286,7 +292,23 @@ static int32_t call(vm_worker *w, uint32_t op, const void *payload, size_t lengt
   memcpy(w->buf, &rq, sizeof rq);
   if (length) memcpy(w->buf + sizeof rq, payload, length);
   if (!send_all(w->sock, w->buf, sizeof rq + length)) return lose(w, VM_ERR_CRASHED, NULL);
-  return await_reply(w, r, w->deadline_ns);
+  return VM_OK;
+}
+
+/* The reply to a CLOSE sent without waiting (see vm_remote_close), read before the next call. */
+static int32_t settle_close(vm_worker *w) {
+  if (!w->closing) return VM_OK;
+  w->closing = 0;
+  vm_wire_reply r;
+  return await_reply(w, &r, vm_now_ns() + (int64_t)START_TIMEOUT_MS * 1000000, 0);
+}
+
+/* One request and its reply (header in *r, payload at w->buf). VM_OK, or how the child was lost. */
+static int32_t call(vm_worker *w, uint32_t op, const void *payload, size_t length, vm_wire_reply *r) {
+  int32_t s = settle_close(w);
+  if (s == VM_OK) s = request(w, op, payload, length);
+  if (s != VM_OK) return s;
+  return await_reply(w, r, w->deadline_ns, 1);
 }
 
 static int32_t spawn(vm_worker *w, char *detail, size_t detail_size) {
@@ -365,10 +387,12 @@ static int32_t spawn(vm_worker *w, char *detail, size_t detail_size) {
   w->pid = pid;
   w->sock = sv[0];
   w->starts++;
+  w->closing = 0;
+  w->memory_look_ns = 0; /* the new child's first batch looks */
 
   /* its first reply says it has loaded the libraries */
   vm_wire_reply r;
-  int32_t s = await_reply(w, &r, vm_now_ns() + (int64_t)START_TIMEOUT_MS * 1000000);
+  int32_t s = await_reply(w, &r, vm_now_ns() + (int64_t)START_TIMEOUT_MS * 1000000, 0);
   if (s != VM_OK) {
     w->deaths--; /* never started: not a death during a call */
     snprintf(detail, detail_size, "the decoding process did not start: %s", w->why);
@@ -499,6 +523,8 @@ int32_t vm_clip_open_in(vm_worker *w, const vm_source *source, const vm_open_opt
   clip->worker = w;
   *out = clip;
   int64_t start = vm_now_ns();
+  /* a child that died closing the last clip is replaced without blaming this one */
+  if (w->pid) settle_close(w);
   if (!w->pid) {
     char why[VM_ERROR_SIZE];
     if (spawn(w, why, sizeof why) != VM_OK) {
@@ -569,7 +595,8 @@ int32_t vm_remote_next(vm_clip *clip, vm_batch *batch) {
     vm_clip_fail_own(clip, VM_ERR_OUT_OF_MEMORY, "cannot share a batch with the decoding process");
     return clip->state;
   }
-  int32_t s = check_memory(w);
+  /* a child that grew between two calls is caught before it is given more to do */
+  int32_t s = vm_now_ns() - w->memory_look_ns >= (int64_t)MEMORY_POLL_MS * 1000000 ? check_memory(w) : VM_OK;
   if (s != VM_OK) return clip_lost(clip, s);
   vm_wire_next n = {.want = batch->want, .capacity = batch->capacity, .data_capacity = pixels ? batch->data_capacity : 0};
   vm_wire_reply r;
@@ -632,11 +659,13 @@ int32_t vm_remote_aggregates(const vm_clip *clip, vm_clip_aggregates *aggregates
   return r.status;
 }
 
+/* The close is sent and its reply read at the next call (the child has closed the clip by then):
+ * a round trip less per clip. A child that dies closing a clip is found at the next call, whose
+ * clip then gets CRASHED and another try in a fresh process. */
 void vm_remote_close(vm_clip *clip) {
   vm_worker *w = clip->worker;
   if (!attached(clip)) return;
-  vm_wire_reply r;
-  call(w, VM_WIRE_CLOSE, NULL, 0, &r); /* a child lost here is counted, and replaced at the next open */
   w->clip = NULL;
   w->deadline_ns = 0;
+  if (request(w, VM_WIRE_CLOSE, NULL, 0) == VM_OK) w->closing = 1;
 }

@@ -110,7 +110,9 @@ final class ClipTask {
         throw new IllegalArgumentException("frames are written: a spool folder is needed");
       this.spec = spec;
       this.spoolDir = spoolDir;
-      this.batch = FrameBatch.allocate(32, wants(spec));
+      // a batch without pixels is a few hundred bytes a frame: room for a short clip's frames
+      // in one call (one round trip in a decoding process); with pixels the buffer bounds it
+      this.batch = FrameBatch.allocate(spec.converts() ? 32 : 256, wants(spec));
     }
 
     private static Want[] wants(ClipSpec spec) {
