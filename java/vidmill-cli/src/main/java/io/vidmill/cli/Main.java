@@ -11,16 +11,6 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Reads, decodes and processes video clips, fast and correct to the frame.",
-    subcommands = {
-        DemoCommand.class,
-        RunCommand.class,
-        ReportCommand.class,
-        ProbeCommand.class,
-        FrameMd5Command.class,
-        FramesCommand.class,
-        BenchCommand.class,
-        VersionCommand.class,
-        CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
         "0:every clip succeeded",
@@ -49,16 +39,50 @@ public final class Main {
 
   /** Runs the command line with the given streams; returns the exit status. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
-    CommandLine cmd = commandLine(out, err);
+    CommandLine cmd = commandLine(out, err, args);
     int rc = cmd.execute(args);
     out.flush();
     err.flush();
     return rc;
   }
 
-  /** The command line as {@link #run} executes it: streams and error handling set. */
-  static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+  /**
+   * The subcommands, in the order usage lists them, made when they are needed (see {@link
+   * #command}): picocli builds a command's model by reflection as it is added, some 0.2 s for
+   * all of them on a 2-core machine, against a run's start of under a second.
+   */
+  private static final java.util.List<String> COMMANDS =
+      java.util.List.of("demo", "run", "report", "probe", "framemd5", "frames", "bench", "version", "help");
+
+  // a switch, not a table of constructor references: the JDK 25 AOT cache's assembly fails on
+  // lambdas held in static fields of this class
+  private static Object command(String name) {
+    return switch (name) {
+      case "demo" -> new DemoCommand();
+      case "run" -> new RunCommand();
+      case "report" -> new ReportCommand();
+      case "probe" -> new ProbeCommand();
+      case "framemd5" -> new FrameMd5Command();
+      case "frames" -> new FramesCommand();
+      case "bench" -> new BenchCommand();
+      case "version" -> new VersionCommand();
+      case "help" -> new CommandLine.HelpCommand();
+      default -> throw new IllegalArgumentException(name);
+    };
+  }
+
+  /**
+   * The command line as {@link #run} executes it for {@code args}: streams and error handling
+   * set. A command named first is the only one built; otherwise (no command, help, options, a
+   * misspelt name) all are, for the usage and the suggestions.
+   */
+  static CommandLine commandLine(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cmd = new CommandLine(new Main());
+    String only = args.length > 0 && COMMANDS.contains(args[0]) && !args[0].equals("help") ? args[0] : null;
+    // before the settings below: picocli applies them to the subcommands there are at the time
+    for (String name : COMMANDS) {
+      if (only == null || only.equals(name)) cmd.addSubcommand(name, command(name));
+    }
     // picocli's own conversion would show the exception's class in the usage error
     cmd.registerConverter(java.nio.file.Path.class, Main::path);
     // no @argument-files: a clip named @x.mp4 is a clip, not a list of arguments (and an @ that

@@ -61,7 +61,7 @@ class CliFuzzTest {
   void commandLine(@NotNull @WithSize(max = 24) List<@NotNull String> args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cmd = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
+    CommandLine cmd = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(String[]::new));
     cmd.setExecutionStrategy(CliFuzzTest::executeSafely);
     int rc = cmd.execute(args.toArray(String[]::new));
     String errors = err.toString();

@@ -117,7 +117,9 @@ class SchedulerManifestsTest {
 
   /** The run command vidmill's own parser makes of these arguments (a bad one throws). */
   static RunCommand parseRun(List<String> args) {
-    CommandLine.ParseResult parsed = new CommandLine(Main.class).parseArgs(args.toArray(String[]::new));
+    String[] a = args.toArray(String[]::new);
+    CommandLine.ParseResult parsed = Main.commandLine(new java.io.PrintWriter(java.io.Writer.nullWriter()),
+        new java.io.PrintWriter(java.io.Writer.nullWriter()), a).parseArgs(a);
     assertThat(parsed.hasSubcommand()).as("a subcommand in " + args).isTrue();
     Object command = parsed.subcommand().commandSpec().userObject();
     assertThat(command).isInstanceOf(RunCommand.class);

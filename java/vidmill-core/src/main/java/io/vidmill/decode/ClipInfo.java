@@ -75,18 +75,28 @@ public record ClipInfo(
   private static final long BACKEND = Layouts.offset(CLIP_INFO, "backend");
   private static final long BACKEND_DEVICE = Layouts.offset(CLIP_INFO, "backend_device");
   private static final long BACKEND_FALLBACK = Layouts.offset(CLIP_INFO, "backend_fallback");
+  private static final Layouts.Chars CONTAINER = Layouts.chars(CLIP_INFO, "container");
+  private static final Layouts.Chars CODEC = Layouts.chars(CLIP_INFO, "codec");
+  private static final Layouts.Chars PROFILE = Layouts.chars(CLIP_INFO, "profile");
+  private static final Layouts.Chars DECODER = Layouts.chars(CLIP_INFO, "decoder");
+  private static final Layouts.Chars PIX_FMT_NAME = Layouts.chars(CLIP_INFO, "pix_fmt_name");
+  private static final Layouts.Chars COLOR_RANGE = Layouts.chars(CLIP_INFO, "color_range");
+  private static final Layouts.Chars COLOR_SPACE = Layouts.chars(CLIP_INFO, "color_space");
+  private static final Layouts.Chars COLOR_PRIMARIES = Layouts.chars(CLIP_INFO, "color_primaries");
+  private static final Layouts.Chars COLOR_TRANSFER = Layouts.chars(CLIP_INFO, "color_transfer");
+  private static final Layouts.Chars BACKEND_REASON = Layouts.chars(CLIP_INFO, "backend_reason");
 
   /** Reads a filled vm_clip_info. */
   static ClipInfo read(MemorySegment s) {
     return new ClipInfo(
         s.get(JAVA_INT, STREAM_INDEX),
-        Layouts.chars(s, CLIP_INFO, "container"),
-        Layouts.chars(s, CLIP_INFO, "codec"),
-        Layouts.chars(s, CLIP_INFO, "profile"),
-        Layouts.chars(s, CLIP_INFO, "decoder"),
+        CONTAINER.read(s),
+        CODEC.read(s),
+        PROFILE.read(s),
+        DECODER.read(s),
         s.get(JAVA_INT, WIDTH),
         s.get(JAVA_INT, HEIGHT),
-        Layouts.chars(s, CLIP_INFO, "pix_fmt_name"),
+        PIX_FMT_NAME.read(s),
         s.get(JAVA_INT, BIT_DEPTH),
         s.get(JAVA_INT, ROTATION),
         s.get(JAVA_INT, MIRROR) != 0,
@@ -102,18 +112,21 @@ public record ClipInfo(
         s.get(JAVA_LONG, DECLARED),
         s.get(JAVA_LONG, SIZE),
         s.get(JAVA_LONG, BIT_RATE),
-        Layouts.chars(s, CLIP_INFO, "color_range"),
-        Layouts.chars(s, CLIP_INFO, "color_space"),
-        Layouts.chars(s, CLIP_INFO, "color_primaries"),
-        Layouts.chars(s, CLIP_INFO, "color_transfer"),
+        COLOR_RANGE.read(s),
+        COLOR_SPACE.read(s),
+        COLOR_PRIMARIES.read(s),
+        COLOR_TRANSFER.read(s),
         s.get(JAVA_INT, BACKEND) == 1 ? "cuda:" + s.get(JAVA_INT, BACKEND_DEVICE) : "cpu",
         fallbackName(s.get(JAVA_INT, BACKEND_FALLBACK)),
-        Layouts.chars(s, CLIP_INFO, "backend_reason"));
+        BACKEND_REASON.read(s));
   }
 
-  /** vm_fallback_name without the native call for NONE (most clips). */
+  private static final java.util.concurrent.ConcurrentHashMap<Integer, String> FALLBACK_NAMES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** vm_fallback_name, asked once per code (every clip of a CPU-only machine has NO_GPU). */
   private static String fallbackName(int code) {
-    return code == 0 ? "" : io.vidmill.nativelib.Vidmill.vm_fallback_name(code);
+    return code == 0 ? "" : FALLBACK_NAMES.computeIfAbsent(code, io.vidmill.nativelib.Vidmill::vm_fallback_name);
   }
 
   /** Whether the clip decoded on a GPU. */

@@ -91,10 +91,13 @@ public final class RunMetrics implements AutoCloseable {
         .register(registry);
     stageSeconds = Histogram.builder().name("vidmill_clip_stage_seconds")
         .help("Time per clip in each stage (total: fetch to result); clips that never reached a stage are not in it")
-        .labelNames("stage").classicOnly().classicExponentialUpperBounds(0.0001, 2, 24).register(registry);
+        .labelNames("stage").classicOnly().classicExponentialUpperBounds(0.0001, 2, 24)
+        .withoutExemplars() // no trace context to link: sampling them is work per clip for nothing
+        .register(registry);
     stageQuantiles = Summary.builder().name("vidmill_clip_stage_latency_seconds")
         .help("Time per clip in each stage, p50 and p99 over the last 5 minutes").labelNames("stage")
-        .quantile(0.5, 0.01).quantile(0.99, 0.001).maxAgeSeconds(300).numberOfAgeBuckets(5).register(registry);
+        .quantile(0.5, 0.01).quantile(0.99, 0.001).maxAgeSeconds(300).numberOfAgeBuckets(5).withoutExemplars()
+        .register(registry);
     GaugeWithCallback.builder().name("vidmill_tuner_setting")
         .help("What the run is set to now: workers, decoder_threads, fetch_concurrency, max_bytes_in_flight")
         .labelNames("setting").callback(cb -> run.settings().forEach((k, v) -> cb.call(v.doubleValue(), k)))

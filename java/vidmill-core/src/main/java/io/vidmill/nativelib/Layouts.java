@@ -295,8 +295,17 @@ public final class Layouts {
 
   /** A NUL-terminated string stored in a fixed char array of a struct. */
   public static String chars(MemorySegment struct, StructLayout layout, String field) {
-    long off = offset(layout, field);
-    long size = layout.select(PathElement.groupElement(field)).byteSize();
-    return struct.asSlice(off, size).getString(0);
+    return chars(layout, field).read(struct);
+  }
+
+  /** A char array field, located once: reading it on a hot path resolves no layout path. */
+  public record Chars(long offset, long size) {
+    public String read(MemorySegment struct) {
+      return struct.asSlice(offset, size).getString(0);
+    }
+  }
+
+  public static Chars chars(StructLayout layout, String field) {
+    return new Chars(offset(layout, field), layout.select(PathElement.groupElement(field)).byteSize());
   }
 }

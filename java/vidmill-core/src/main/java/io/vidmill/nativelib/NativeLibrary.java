@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.SymbolLookup;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -221,17 +222,19 @@ public final class NativeLibrary {
       steps.add("using " + LIBRARY_PROPERTY + "=" + p + " (and the " + WORKER + " beside it)");
       return p;
     }
-    byte[] bytes = resource(RESOURCE);
-    byte[] worker = resource(WORKER_RESOURCE);
-    String hash = sha256(bytes, worker).substring(0, 16);
+    Fingerprint lib = fingerprint(RESOURCE);
+    String hash = sha256((lib.id() + "|" + fingerprint(WORKER_RESOURCE).id()).getBytes(StandardCharsets.UTF_8))
+        .substring(0, 16);
     for (Path dir : cacheDirs()) {
       Path target = dir.resolve(hash).resolve("libvidmill.so");
       try {
-        if (Files.isRegularFile(target) && Files.size(target) == bytes.length
+        if (Files.isRegularFile(target) && Files.size(target) == lib.size()
             && Files.isExecutable(target.resolveSibling(WORKER))) {
           steps.add("found cached " + target);
           return target;
         }
+        byte[] bytes = resource(RESOURCE);
+        byte[] worker = resource(WORKER_RESOURCE);
         Files.createDirectories(target.getParent());
         // the executable first: a library in place says both are
         extract(worker, target.resolveSibling(WORKER), true);
@@ -243,6 +246,33 @@ public final class NativeLibrary {
       }
     }
     throw new IOException("no writable directory to extract libvidmill.so to");
+  }
+
+  /** What tells one build of a native file from another, and its size. */
+  private record Fingerprint(String id, long size) {}
+
+  /**
+   * The jar's own record of a file in it (its CRC-32 and size, from the jar's directory): a
+   * start reads and hashes no megabytes when the extracted files are already in place. A class
+   * directory (tests, IDEs) has no such record: there the file's bytes are hashed.
+   */
+  private static Fingerprint fingerprint(String name) throws IOException {
+    java.net.URL url = NativeLibrary.class.getResource(name);
+    if (url == null) resource(name); // says what is missing
+    if ("jar".equals(url.getProtocol())) {
+      String spec = url.getPath(); // file:/path/to.jar!/entry
+      int bang = spec.indexOf("!/");
+      try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(Path.of(java.net.URI.create(spec.substring(0, bang))).toFile())) {
+        java.util.zip.ZipEntry e = jar.getEntry(spec.substring(bang + 2));
+        if (e != null && e.getCrc() >= 0 && e.getSize() >= 0) {
+          return new Fingerprint(Long.toHexString(e.getCrc()) + ":" + e.getSize(), e.getSize());
+        }
+      } catch (IllegalArgumentException e) {
+        // not a plain file URI: hashed below
+      }
+    }
+    byte[] bytes = resource(name);
+    return new Fingerprint(sha256(bytes), bytes.length);
   }
 
   private static byte[] resource(String name) throws IOException {
@@ -304,11 +334,9 @@ public final class NativeLibrary {
     }
   }
 
-  private static String sha256(byte[]... parts) {
+  private static String sha256(byte[] bytes) {
     try {
-      MessageDigest d = MessageDigest.getInstance("SHA-256");
-      for (byte[] p : parts) d.update(p);
-      return HexFormat.of().formatHex(d.digest());
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -109,18 +109,25 @@ public record Output(PixelFormat format, int width, int height, Resize resize, F
     return new Output(format, width, height, resize, filter, applyOrientation, ignoreSampleAspect, threshold);
   }
 
+  private static final long PIXEL_FORMAT = Layouts.offset(OUTPUT, "pixel_format");
+  private static final long WIDTH = Layouts.offset(OUTPUT, "width");
+  private static final long HEIGHT = Layouts.offset(OUTPUT, "height");
+  private static final long RESIZE = Layouts.offset(OUTPUT, "resize");
+  private static final long FILTER = Layouts.offset(OUTPUT, "filter");
+  private static final long FLAGS = Layouts.offset(OUTPUT, "flags");
+  private static final long SCENE_THRESHOLD = Layouts.offset(OUTPUT, "scene_threshold");
+
   /** The struct for vm_clip_set_output, allocated in the arena. */
   public MemorySegment toNative(Arena arena) {
     MemorySegment s = arena.allocate(OUTPUT);
     s.set(JAVA_INT, 0, (int) OUTPUT.byteSize());
-    s.set(JAVA_INT, Layouts.offset(OUTPUT, "pixel_format"), format.code);
-    s.set(JAVA_INT, Layouts.offset(OUTPUT, "width"), width);
-    s.set(JAVA_INT, Layouts.offset(OUTPUT, "height"), height);
-    s.set(JAVA_INT, Layouts.offset(OUTPUT, "resize"), resize.code);
-    s.set(JAVA_INT, Layouts.offset(OUTPUT, "filter"), filter.code);
-    s.set(JAVA_INT, Layouts.offset(OUTPUT, "flags"),
-        (applyOrientation ? 0 : FLAG_KEEP_ORIENTATION) | (ignoreSampleAspect ? FLAG_IGNORE_SAR : 0));
-    s.set(JAVA_FLOAT, Layouts.offset(OUTPUT, "scene_threshold"), sceneThreshold);
+    s.set(JAVA_INT, PIXEL_FORMAT, format.code);
+    s.set(JAVA_INT, WIDTH, width);
+    s.set(JAVA_INT, HEIGHT, height);
+    s.set(JAVA_INT, RESIZE, resize.code);
+    s.set(JAVA_INT, FILTER, filter.code);
+    s.set(JAVA_INT, FLAGS, (applyOrientation ? 0 : FLAG_KEEP_ORIENTATION) | (ignoreSampleAspect ? FLAG_IGNORE_SAR : 0));
+    s.set(JAVA_FLOAT, SCENE_THRESHOLD, sceneThreshold);
     return s;
   }
 }

@@ -42,8 +42,9 @@ public final class RunStats {
   }
 
   void record(ClipResult r) {
-    if (r.ok()) ok.increment(); else failed.increment();
-    if (!r.ok()) failures.computeIfAbsent(r.status(), s -> new LongAdder()).increment();
+    // the listeners first, the clip counted last: whoever sees it counted (a metrics scrape)
+    // sees everything the listeners made of it too
+    for (Consumer<ClipResult> l : listeners) l.accept(r);
     frames.add(r.framesDecoded());
     framesReturned.add(r.framesReturned());
     encodeNanos.add(r.encodeNanos());
@@ -53,7 +54,8 @@ public final class RunStats {
     decodeNanos.add(r.decodeNanos());
     outputNanos.add(r.outputNanos());
     if (r.attempts() > 1) retries.add(r.attempts() - 1);
-    for (Consumer<ClipResult> l : listeners) l.accept(r);
+    if (!r.ok()) failures.computeIfAbsent(r.status(), s -> new LongAdder()).increment();
+    if (r.ok()) ok.increment(); else failed.increment();
   }
 
   public long done() {
