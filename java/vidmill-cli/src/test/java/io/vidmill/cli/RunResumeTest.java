@@ -173,7 +173,9 @@ class RunResumeTest {
   void killedWhileWritingShardsEveryClipsFramesExactlyOnce() throws Exception {
     Map<String, String> expected = new HashMap<>();
     StringBuilder manifest = new StringBuilder();
-    clips("f", 400, 20, 10, manifest, expected);
+    // enough clips that a run is still going after five kills at random moments (decoding
+    // processes start in milliseconds: each attempt gets far)
+    clips("f", 1000, 20, 10, manifest, expected);
     Path list = Files.writeString(dir.resolve("frames-manifest.txt"), manifest.toString());
     Path out = dir.resolve("frames-out");
     Path log = dir.resolve("frames-log.txt");

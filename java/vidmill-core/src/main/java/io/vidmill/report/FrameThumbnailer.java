@@ -73,7 +73,10 @@ final class FrameThumbnailer implements Thumbnailer {
     }
     try (bytes;
          Clip clip = Clip.open(bytes.source(), OpenOptions.DEFAULTS.withThreads(1).withTimeout(PER_CLIP),
-             Sampling.parse("uniform=1"));
+             // one frame: the planning pass only notes where it is, keeping no packets (it
+             // then seeks there and reads one group of pictures again): 4 ms instead of 30 on
+             // a 10 s 1080p clip, whose 10 MB would otherwise be copied into fresh memory
+             Sampling.parse("uniform=1").withBufferBytes(-1));
          FrameBatch batch = FrameBatch.allocate(1, Want.PIXELS);
          ImageEncoder jpeg = ImageEncoder.open(ImageEncoder.Codec.JPEG, QUALITY)) {
       clip.setOutput(Output.of(PixelFormat.RGB24).withFilter(io.vidmill.ops.Filter.AREA)

@@ -53,8 +53,17 @@ final class ReportData {
     this.hasClips = hasClips;
   }
 
+  /**
+   * Results up to this size (all parts together) are read into memory once for the report's
+   * queries; bigger ones are scanned by each query (a run of a hundred million clips).
+   */
+  static final long MATERIALIZE_BYTES = 256L << 20;
+
   static ObjectNode collect(Path out, Report.Options options) throws IOException {
-    boolean hasClips = !files(out.resolve("clips"), "*.parquet").isEmpty();
+    List<Path> parts = files(out.resolve("clips"), "*.parquet");
+    boolean hasClips = !parts.isEmpty();
+    long bytes = 0;
+    for (Path p : parts) bytes += Files.size(p);
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:")) {
       try (Statement s = db.createStatement()) {
         // instants stay instants: epoch_ms of a TIMESTAMPTZ goes through the session's zone
@@ -62,8 +71,9 @@ final class ReportData {
         s.execute("SET memory_limit = '1GB'");
         if (hasClips) {
           String glob = out.resolve("clips").resolve("*.parquet").toString().replace("'", "''");
-          s.execute("CREATE VIEW clips AS SELECT * FROM read_parquet('" + glob
-              + "', union_by_name = true, filename = true)");
+          // a dozen queries follow: each would open and read every part again
+          s.execute("CREATE " + (bytes <= MATERIALIZE_BYTES ? "TEMP TABLE" : "VIEW") + " clips AS SELECT * FROM "
+              + "read_parquet('" + glob + "', union_by_name = true, filename = true)");
         }
       }
       return new ReportData(out, options, db, hasClips).gather();
@@ -499,32 +509,45 @@ final class ReportData {
         });
     long deadline = System.nanoTime() + options.thumbnailBudget().toNanos();
     int failed = 0;
-    for (ObjectNode r : sample) {
-      if (System.nanoTime() > deadline) {
-        o.put("note", "the time for thumbnails ran out after " + list.size());
-        break;
+    // each picture is a decode of its own: on every core, the report waits for the slowest
+    int threads = Math.max(1, Math.min(sample.size(), Math.min(4, Runtime.getRuntime().availableProcessors())));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads,
+        Thread.ofPlatform().daemon().name("vidmill-thumbnail-", 0).factory());
+    try {
+      List<java.util.concurrent.Future<Optional<byte[]>>> pictures = new ArrayList<>();
+      for (ObjectNode r : sample) {
+        pictures.add(pool.submit(() -> options.thumbnailer().jpeg(r.path("key").asText(), r.path("uri").asText(),
+            Report.THUMBNAIL_WIDTH)));
       }
-      Optional<byte[]> jpeg;
-      try {
-        jpeg = options.thumbnailer().jpeg(r.path("key").asText(), r.path("uri").asText(), Report.THUMBNAIL_WIDTH);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      } catch (Exception e) {
-        failed++;
-        continue;
+      for (int i = 0; i < sample.size(); i++) {
+        ObjectNode r = sample.get(i);
+        Optional<byte[]> jpeg;
+        try {
+          jpeg = pictures.get(i).get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          o.put("note", "the time for thumbnails ran out after " + list.size());
+          break;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        } catch (java.util.concurrent.ExecutionException e) {
+          failed++;
+          continue;
+        }
+        if (jpeg.isEmpty()) continue;
+        byte[] b = jpeg.get();
+        // only a JPEG, and a small one, goes into the page
+        if (b.length < 4 || (b[0] & 0xff) != 0xff || (b[1] & 0xff) != 0xd8 || (b[2] & 0xff) != 0xff
+            || b.length > Report.MAX_THUMBNAIL_BYTES) {
+          failed++;
+          continue;
+        }
+        r.remove("uri");
+        r.put("jpeg", Base64.getEncoder().encodeToString(b));
+        list.add(r);
       }
-      if (jpeg.isEmpty()) continue;
-      byte[] b = jpeg.get();
-      // only a JPEG, and a small one, goes into the page
-      if (b.length < 4 || (b[0] & 0xff) != 0xff || (b[1] & 0xff) != 0xd8 || (b[2] & 0xff) != 0xff
-          || b.length > Report.MAX_THUMBNAIL_BYTES) {
-        failed++;
-        continue;
-      }
-      r.remove("uri");
-      r.put("jpeg", Base64.getEncoder().encodeToString(b));
-      list.add(r);
+    } finally {
+      pool.shutdownNow(); // what the budget left undone is not waited for
     }
     if (failed > 0) o.put("failed", failed);
     return o;

@@ -7,8 +7,9 @@ import java.util.Optional;
  * a random sample of the run's decoded clips and embeds what comes back; a clip without a
  * thumbnail is simply left out, and a report with none is still complete.
  *
- * <p>Implementations are called from one thread, one clip after another, within a time budget
- * for all of them; they should return empty (not throw) for a clip they cannot do.
+ * <p>Implementations are called from several threads at once (a clip each, one per core up to
+ * four), within a time budget for all of them; they should return empty (not throw) for a clip
+ * they cannot do.
  */
 @FunctionalInterface
 public interface Thumbnailer {

@@ -171,12 +171,13 @@ class ReportTest {
   void theContactSheetCarriesTheThumbnailsItGets() throws Exception {
     byte[] jpeg = fakeJpeg(Color.ORANGE);
     Thumbnailer three = new Thumbnailer() {
-      int calls;
+      final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
 
       @Override
       public Optional<byte[]> jpeg(String key, String uri, int maxWidth) {
         assertThat(uri).endsWith(key.substring(key.lastIndexOf('/') + 1));
-        return ++calls <= 3 ? Optional.of(jpeg) : calls == 4 ? Optional.of("<svg/>".getBytes()) : Optional.empty();
+        int call = calls.incrementAndGet(); // called from several threads
+        return call <= 3 ? Optional.of(jpeg) : call == 4 ? Optional.of("<svg/>".getBytes()) : Optional.empty();
       }
     };
     JsonNode d = dataOf(Files.readString(Report.write(out, dir.resolve("thumbs.html"),
