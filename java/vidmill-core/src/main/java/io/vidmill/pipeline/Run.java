@@ -346,8 +346,15 @@ public final class Run {
     }
     Thread control = Thread.ofPlatform().daemon().name("vidmill-tune").start(() -> tuneLoop(fetcher));
     try (ExecutorService fetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("vidmill-fetch-", 0).factory())) {
+      // one entry read ahead where reading never waits (a file, a folder): the manifest's end
+      // is then known before its last clip is handed over, and a decoder that takes that clip
+      // at once still knows it is the last (stdin or a pipe could hold a clip back instead)
+      boolean readAhead = !o.input().equals("-")
+          && (Files.isRegularFile(Path.of(o.input())) || Files.isDirectory(Path.of(o.input())));
       ClipRef ref = first;
+      ClipRef next = readAhead ? nextOrNull(manifest) : null;
       while (ref != null && fatal.get() == null) {
+        if (readAhead && next == null) manifestDone = true;
         stats.seen.increment();
         ClipHash hash = ClipHash.of(ref.key());
         if (!o.shard().contains(hash)) {
@@ -373,11 +380,11 @@ public final class Run {
             }
           });
         }
-        try {
-          ref = manifest.hasNext() ? manifest.next() : null;
-        } catch (RuntimeException e) {
-          fatal.compareAndSet(null, e);
-          ref = null;
+        if (readAhead) {
+          ref = next;
+          next = ref == null ? null : nextOrNull(manifest);
+        } else {
+          ref = nextOrNull(manifest);
         }
       }
       manifestDone = true;
@@ -392,6 +399,16 @@ public final class Run {
     sinkThread.join();
     decodeQueueNow = null;
     sinkQueueNow = null;
+  }
+
+  /** The manifest's next entry, or null at its end or when it cannot be read (then fatal). */
+  private ClipRef nextOrNull(Manifest manifest) {
+    try {
+      return manifest.hasNext() ? manifest.next() : null;
+    } catch (RuntimeException e) {
+      fatal.compareAndSet(null, e);
+      return null;
+    }
   }
 
   private void acquireFetchSlot() throws InterruptedException {

@@ -50,7 +50,8 @@ public record ResourceLimits(double cpus, String cpuSource, long memoryBytes, St
         for (String dir : m.pathsUpFrom(g.path())) {
           if (m.v2) {
             Optional<double[]> q = files.apply(dir + "/cpu.max").flatMap(ResourceLimits::parseCpuMax);
-            if (q.isPresent() && q.get()[0] / q.get()[1] < cpus) {
+            // <=: the JVM's CPU count (the affinity mask) already follows a quota; credit the quota
+            if (q.isPresent() && q.get()[0] / q.get()[1] <= cpus) {
               cpus = q.get()[0] / q.get()[1];
               cpuSource = String.format(Locale.ROOT, "cgroup v2 cpu.max %.0f/%.0f", q.get()[0], q.get()[1]);
             }
@@ -65,7 +66,7 @@ public record ResourceLimits(double cpus, String cpuSource, long memoryBytes, St
               Optional<Long> quota = files.apply(dir + "/cpu.cfs_quota_us").flatMap(ResourceLimits::parseBytes);
               Optional<Long> period = files.apply(dir + "/cpu.cfs_period_us").flatMap(ResourceLimits::parseBytes);
               if (quota.isPresent() && period.isPresent() && quota.get() > 0 && period.get() > 0
-                  && (double) quota.get() / period.get() < cpus) {
+                  && (double) quota.get() / period.get() <= cpus) {
                 cpus = (double) quota.get() / period.get();
                 cpuSource = "cgroup v1 cpu.cfs_quota_us " + quota.get() + "/" + period.get();
               }

@@ -70,6 +70,25 @@ class RunTest {
   }
 
   @Test
+  void theLastClipOfAFileManifestGetsTheIdleCoresEvenWhenADecoderTakesItAtOnce() throws Exception {
+    int cpus = io.vidmill.tune.ResourceLimits.detect().wholeCpus();
+    org.junit.jupiter.api.Assumptions.assumeTrue(cpus >= 2, "one CPU: nothing for the last clip to take");
+    // a one-clip manifest, the shape of a shard's long last video: its one clip must open with a
+    // thread per core. (Handed over before the reader had looked past it, a clip taken at once
+    // used to open not knowing it was the last: a race seldom seen, pinned here with the rest.)
+    Path one = Files.writeString(dir.resolve("one.txt"), clips.get(3) + "\n");
+    for (int attempt = 0; attempt < 5; attempt++) {
+      Path out = dir.resolve("out-one-" + attempt);
+      run(new RunOptions(one.toString(), Manifest.Format.AUTO, null, Manifest.DEFAULT_EXTENSIONS, out, Shard.ALL,
+          new TuneOptions(2, null, 8, 64L << 20), Duration.ofSeconds(60), 2, OpenOptions.DEFAULTS.withThreads(1),
+          Duration.ofMillis(200), 50, Progress.Mode.OFF, Duration.ofSeconds(10), false));
+      try (Results r = new Results(out)) {
+        assertEquals(List.of(Map.of("threads", Math.min(8, cpus))), r.query("SELECT threads FROM CLIPS"));
+      }
+    }
+  }
+
+  @Test
   void everyClipGetsOneRowWithItsColumnsAndFailuresAreListed() throws Exception {
     Path out = dir.resolve("out-all");
     Run.Summary s = run(options(out, Shard.ALL));
