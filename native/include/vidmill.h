@@ -125,6 +125,7 @@ VM_API const char *vm_status_name(int32_t status);
  * with respect to clips being opened at the same moment: call it before starting work. */
 #define VM_DEFAULT_MAX_ALLOC ((int64_t)1 << 30)
 VM_API void vm_set_max_alloc(int64_t bytes);
+/* (A decoding process, see vm_worker, takes the limit in force when it starts.) */
 
 /* ===================================================================================== */
 /* Opening a clip                                                                         */
@@ -791,9 +792,9 @@ typedef struct vm_worker_state {
   int32_t pid;                 /* the child now; 0 when it died (the next open starts another) */
   int32_t starts;              /* children started, the first included */
   int32_t deaths;              /* children that died or were killed during a call */
-  int64_t resident_bytes;      /* the child's resident memory now, 0 when unknown */
 } vm_worker_state;
 
+/* Copies the counters (no system call: cheap enough to ask after every clip). */
 VM_API int32_t vm_worker_state_get(const vm_worker *worker, vm_worker_state *state);
 
 /* vm_clip_open in the worker's child (starting a fresh one when the last died). Everything

@@ -187,6 +187,8 @@ void vm_format_averror(int averror, char *buf, size_t size);
 
 /* library.c */
 void vm_library_once(void);
+/* The allocation limit vm_set_max_alloc set (VM_DEFAULT_MAX_ALLOC before): a worker's child gets it too. */
+int64_t vm_max_alloc(void);
 /* Dies with SIGSEGV when VIDMILL_TEST_CRASH_ON names this clip (tests of process supervision). */
 void vm_test_crash_point(const char *clip_name);
 

@@ -36,7 +36,7 @@ _Static_assert(sizeof(vm_clip_aggregates) == 120, "vm_clip_aggregates layout");
 _Static_assert(sizeof(vm_image) == 112, "vm_image layout");
 _Static_assert(sizeof(vm_sampling) == 64, "vm_sampling layout");
 _Static_assert(sizeof(vm_worker_options) == 48, "vm_worker_options layout");
-_Static_assert(sizeof(vm_worker_state) == 24, "vm_worker_state layout");
+_Static_assert(sizeof(vm_worker_state) == 16, "vm_worker_state layout");
 
 /* The headers must be those of the FFmpeg the JavaCPP jar ships (CMake passes its majors). */
 #if defined(VM_EXPECT_AVCODEC_MAJOR) && (LIBAVCODEC_VERSION_MAJOR != VM_EXPECT_AVCODEC_MAJOR || \
@@ -80,6 +80,8 @@ void vm_set_max_alloc(int64_t bytes) {
   vm_library_once();
   av_max_alloc((size_t)bytes);
 }
+
+int64_t vm_max_alloc(void) { return max_alloc_bytes; }
 
 int32_t vm_runtime_check(char *detail, size_t detail_size) {
   struct {
@@ -291,7 +293,7 @@ static const field_offset worker_options_fields[] = {
     F(vm_worker_options, memory_limit), {NULL, 0}};
 static const field_offset worker_state_fields[] = {
     F(vm_worker_state, struct_size), F(vm_worker_state, pid), F(vm_worker_state, starts),
-    F(vm_worker_state, deaths),      F(vm_worker_state, resident_bytes), {NULL, 0}};
+    F(vm_worker_state, deaths),      {NULL, 0}};
 #undef F
 
 static const field_offset *fields_of(int32_t id) {

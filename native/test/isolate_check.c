@@ -180,6 +180,22 @@ static void compare_all_ways(vm_worker *worker, const char *path) {
   compare(worker, path, "(fps=2, native pixels)", &(how){.memory = 1, .sampling = &fps, .want = VM_WANT_PIXELS});
 }
 
+/* NULL settings (every frame, frames as decoded) mean the same in a worker as here. */
+static void compare_nulls(vm_worker *worker, const char *path) {
+  vm_source src = {.struct_size = sizeof src, .path = path};
+  vm_clip *here = NULL, *there = NULL;
+  vm_clip_open(&src, NULL, &here);
+  vm_clip_open_in(worker, &src, NULL, &there);
+  int32_t a = vm_clip_set_sampling(here, NULL), b = vm_clip_set_sampling(there, NULL);
+  CHECK(a == b, "set_sampling(NULL): %s here, %s in the worker", vm_status_name(a), vm_status_name(b));
+  a = vm_clip_set_output(here, NULL);
+  b = vm_clip_set_output(there, NULL);
+  CHECK(a == b, "set_output(NULL): %s here, %s in the worker", vm_status_name(a), vm_status_name(b));
+  vm_clip_close(here);
+  vm_clip_close(there);
+  compared++;
+}
+
 static void compare_dir(vm_worker *worker, const char *dir) {
   DIR *d = opendir(dir);
   if (!d) return;
@@ -322,6 +338,24 @@ static void check_supervision(const char *dir, const char *clip, const char *cra
         vm_status_name(s), detail);
 }
 
+/* The allocation limit of this process holds in a child started under it. */
+static void check_allocation_limit(const char *clip) {
+  vm_set_max_alloc(64 << 10);
+  vm_worker *w = start(NULL, NULL, 0, 0);
+  if (w) {
+    seen here, there;
+    how md5 = {.want = VM_WANT_MD5};
+    decode(NULL, clip, &md5, &here);
+    decode(w, clip, &md5, &there);
+    CHECK(here.status == VM_ERR_TOO_LARGE, "a 64 KB allocation limit stops the clip here: %s", vm_status_name(here.status));
+    CHECK(there.status == here.status, "and in the worker: %s", vm_status_name(there.status));
+    seen_free(&here);
+    seen_free(&there);
+    vm_worker_close(w);
+  }
+  vm_set_max_alloc(0);
+}
+
 /* A child outlives its parent by a fraction of a second, even in the middle of nothing. */
 static void check_orphan(void) {
   int fds[2];
@@ -379,6 +413,7 @@ int cmd_isolatecheck(const char *dir, const char *media) {
   if (!w) return 1;
   compare_all_ways(w, clip);
   compare_all_ways(w, cut);
+  compare_nulls(w, clip);
   if (media) {
     char sub[4096];
     snprintf(sub, sizeof sub, "%s/valid", media);
@@ -390,6 +425,7 @@ int cmd_isolatecheck(const char *dir, const char *media) {
   CHECK(st.starts == 1 && st.deaths == 0, "every clip in one process (%d started, %d died)", st.starts, st.deaths);
   vm_worker_close(w);
   check_supervision(dir, clip, crashing);
+  check_allocation_limit(clip);
   check_orphan();
   printf("isolatecheck: %d decodes compared, %d failures\n", compared, failures);
   return failures != 0;

@@ -136,10 +136,10 @@ static const char *signal_name(int sig, char *buf, size_t size) {
  * most a few seconds before it is killed; returns its wait status. */
 static int reap(pid_t pid) {
   int status = 0;
-  for (int i = 0; i < 500; i++) {
+  for (int i = 0; i < 520; i++) {
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid || (r < 0 && errno != EINTR)) return status;
-    usleep(10 * 1000);
+    usleep(i < 20 ? 1000 : 10 * 1000); /* a child told to exit is gone within a millisecond or two */
   }
   kill(pid, SIGKILL);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -323,7 +323,9 @@ static int32_t spawn(vm_worker *w, char *detail, size_t detail_size) {
   /* the command line: the libraries to load, in order, then where to report a crash */
   size_t preloads = 0;
   for (char **p = w->preload; p && *p; p++) preloads++;
-  char **argv = calloc(2 * preloads + 8, sizeof *argv);
+  char **argv = calloc(2 * preloads + 10, sizeof *argv);
+  char max_alloc[32];
+  snprintf(max_alloc, sizeof max_alloc, "%" PRId64, vm_max_alloc()); /* the limits hold in the child too */
   size_t a = 0;
   if (argv) {
     argv[a++] = w->executable;
@@ -333,6 +335,8 @@ static int32_t spawn(vm_worker *w, char *detail, size_t detail_size) {
     }
     argv[a++] = "--library";
     argv[a++] = w->library;
+    argv[a++] = "--max-alloc";
+    argv[a++] = max_alloc;
     if (w->crash_dir) {
       argv[a++] = "--crash-dir";
       argv[a++] = w->crash_dir;
@@ -484,7 +488,6 @@ int32_t vm_worker_state_get(const vm_worker *w, vm_worker_state *state) {
   state->pid = w->pid;
   state->starts = w->starts;
   state->deaths = w->deaths;
-  state->resident_bytes = w->pid ? resident_bytes(w->pid) : 0;
   return VM_OK;
 }
 

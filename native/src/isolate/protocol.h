@@ -21,7 +21,7 @@ enum {
 
 typedef enum vm_wire_op {
   VM_WIRE_OPEN = 1,       /* vm_wire_open + path, name, denied codecs -> vm_wire_clip */
-  VM_WIRE_SAMPLING = 2,   /* vm_sampling -> vm_wire_clip */
+  VM_WIRE_SAMPLING = 2,   /* vm_sampling, or nothing for NULL -> vm_wire_clip */
   VM_WIRE_OUTPUT = 3,     /* vm_wire_output -> vm_wire_clip */
   VM_WIRE_NEXT = 4,       /* vm_wire_next -> vm_wire_next_reply */
   VM_WIRE_AGGREGATES = 5, /* nothing -> vm_clip_aggregates */

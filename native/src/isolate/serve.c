@@ -266,6 +266,8 @@ static int serve_open(server *s) {
   if (s->in_size < sizeof(vm_wire_open)) return reply(s, VM_ERR_INVALID_ARGUMENT, NULL, 0);
   vm_wire_open o;
   memcpy(&o, s->in, sizeof o);
+  if ((uint64_t)sizeof o + o.path_length + o.name_length + o.denied_length > s->in_size)
+    return reply(s, VM_ERR_INVALID_ARGUMENT, NULL, 0);
   if (s->clip) {
     vm_clip_close(s->clip); /* the parent lost track of it: not this clip's concern */
     s->clip = NULL;
@@ -323,10 +325,10 @@ static int serve(server *s, const vm_wire_request *rq) {
     case VM_WIRE_OPEN:
       return serve_open(s);
     case VM_WIRE_SAMPLING: {
-      vm_sampling sampling;
-      if (!s->clip || s->in_size < sizeof sampling) return reply(s, VM_ERR_INVALID_ARGUMENT, NULL, 0);
-      memcpy(&sampling, s->in, sizeof sampling);
-      return reply_clip(s, vm_clip_set_sampling(s->clip, &sampling));
+      vm_sampling sampling; /* no payload: NULL, every frame */
+      if (!s->clip || (s->in_size != 0 && s->in_size < sizeof sampling)) return reply(s, VM_ERR_INVALID_ARGUMENT, NULL, 0);
+      if (s->in_size) memcpy(&sampling, s->in, sizeof sampling);
+      return reply_clip(s, vm_clip_set_sampling(s->clip, s->in_size ? &sampling : NULL));
     }
     case VM_WIRE_OUTPUT: {
       vm_wire_output o;
@@ -355,8 +357,10 @@ static int serve(server *s, const vm_wire_request *rq) {
 
 int vm_worker_serve(int argc, char **argv) {
   const char *crash_dir = NULL;
+  int64_t max_alloc = 0;
   for (int i = 1; i + 1 < argc; i++) {
     if (strcmp(argv[i], "--crash-dir") == 0) crash_dir = argv[++i];
+    else if (strcmp(argv[i], "--max-alloc") == 0) max_alloc = strtoll(argv[++i], NULL, 10);
   }
   install_crash_handlers(crash_dir);
   /* the parent decides when this process ends: an interrupt or termination of the whole
@@ -371,7 +375,7 @@ int vm_worker_serve(int argc, char **argv) {
   pthread_attr_setstacksize(&attr, 64 * 1024);
   if (pthread_create(&watcher, &attr, watch_parent, (void *)(intptr_t)getppid()) == 0) pthread_detach(watcher);
   pthread_attr_destroy(&attr);
-  vm_library_once();
+  vm_set_max_alloc(max_alloc); /* the parent's limit (0: the default) */
 
   server s = {.fd = VM_WIRE_FD_SOCKET,
               .source = {.fd = VM_WIRE_FD_SOURCE},

@@ -42,7 +42,6 @@ public final class Worker implements AutoCloseable {
   private static final long ST_PID = Layouts.offset(WORKER_STATE, "pid");
   private static final long ST_STARTS = Layouts.offset(WORKER_STATE, "starts");
   private static final long ST_DEATHS = Layouts.offset(WORKER_STATE, "deaths");
-  private static final long ST_RESIDENT = Layouts.offset(WORKER_STATE, "resident_bytes");
 
   /** No decoding process can run here (the executable does not run, the libraries do not load). */
   public static final class Unavailable extends Exception {
@@ -52,7 +51,7 @@ public final class Worker implements AutoCloseable {
   }
 
   /** What the worker's children have been through. */
-  public record State(int pid, int starts, int deaths, long residentBytes) {}
+  public record State(int pid, int starts, int deaths) {}
 
   private final Arena arena;
   private final MemorySegment handle;
@@ -116,8 +115,7 @@ public final class Worker implements AutoCloseable {
   /** The child now (pid 0 after a death, until the next clip), and the starts and deaths so far. */
   public State state() {
     Vidmill.vm_worker_state_get(handle, state);
-    return new State(state.get(JAVA_INT, ST_PID), state.get(JAVA_INT, ST_STARTS), state.get(JAVA_INT, ST_DEATHS),
-        state.get(JAVA_LONG, ST_RESIDENT));
+    return new State(state.get(JAVA_INT, ST_PID), state.get(JAVA_INT, ST_STARTS), state.get(JAVA_INT, ST_DEATHS));
   }
 
   /** Ends the child. */

@@ -285,8 +285,7 @@ public final class Layouts {
       JAVA_INT.withName("struct_size"),
       JAVA_INT.withName("pid"),
       JAVA_INT.withName("starts"),
-      JAVA_INT.withName("deaths"),
-      JAVA_LONG.withName("resident_bytes")).withName("vm_worker_state");
+      JAVA_INT.withName("deaths")).withName("vm_worker_state");
 
   /** Byte offset of a named field: resolved once into a constant by callers. */
   public static long offset(StructLayout layout, String field) {

@@ -444,8 +444,7 @@ public final class Run {
 
   /** Every 500 ms: measure, let the tuner decide, apply what it decided. */
   private void tuneLoop(Fetcher fetcher) {
-    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    var cpu = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
+    ProcessHandle self = ProcessHandle.current();
     try {
       while (!Thread.currentThread().isInterrupted()) {
         Thread.sleep(500);
@@ -456,7 +455,7 @@ public final class Run {
           if (since != 0) ongoingWait += Math.max(0, now - since);
         }
         long slotSince = slotWaitSince;
-        long cpuNanos = (cpu != null ? cpu.getProcessCpuTime() : 0) + childCpu.nanos();
+        long cpuNanos = self.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L) + childCpu.nanos();
         Tuner.Sample x = new Tuner.Sample(now, cpuNanos, busyNanos.sum(),
             waitNanos.sum() + ongoingWait, pixels.sum(), stats.done(),
             fetchSlotWaitNanos.sum() + (slotSince != 0 ? Math.max(0, now - slotSince) : 0),

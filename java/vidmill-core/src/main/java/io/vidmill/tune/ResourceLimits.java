@@ -1,7 +1,6 @@
 package io.vidmill.tune;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -230,13 +229,22 @@ public record ResourceLimits(double cpus, String cpuSource, long memoryBytes, St
     }
   }
 
+  /**
+   * The machine's memory, from /proc/meminfo: not through JMX, whose first use costs a run's
+   * start some 30 ms (the cgroup limits are read above in either case).
+   */
   private static long physicalMemory() {
-    try {
-      if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-        return os.getTotalMemorySize();
+    Optional<String> meminfo = read("/proc/meminfo");
+    if (meminfo.isPresent()) {
+      for (String line : meminfo.get().split("\n")) {
+        if (line.startsWith("MemTotal:")) {
+          try {
+            return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+          } catch (NumberFormatException e) {
+            break;
+          }
+        }
       }
-    } catch (RuntimeException | LinkageError e) {
-      // fall through
     }
     return Runtime.getRuntime().maxMemory() * 4;
   }
