@@ -6,7 +6,11 @@
 #   PyAV in the same kind of pool (thread_type AUTO, no conversion)
 #   JavaCV FFmpegFrameGrabber, one Java thread per core, raw frames
 #   ffmpeg -threads 1 -f null, one process per clip, cores at a time (Debian's ffmpeg)
-#   the plain C loop: one single-threaded libavcodec decoder per core in one process (vmtool loop)
+#   the plain C loop: one single-threaded libavcodec decoder per core in one process, as FFmpeg's
+#     own example decodes a file (bench/run/cloop.c: avformat_find_stream_info at open, the same
+#     FFmpeg libraries as vidmill, no libvidmill): the issue's anchor, the target ratio's
+#   the same loop without avformat_find_stream_info (what a loop written for speed does), and
+#     libvidmill's own C loop (vmtool loop): vidmill's native layer without the JVM
 # for (a) 2000 clips of 2 s 640x360 at 1 Mbit/s and (b) 20 clips of 10 s 1920x1080 at 8 Mbit/s
 # (H.264 from OpenH264; bit rates as real uploads have them: 8 Mbit/s is YouTube's advice for 1080p30).
 # Prints clips/s, frames/s, CPU-seconds per 1000 frames, and each one's ratio to vidmill.
@@ -20,6 +24,18 @@ cores=$(nproc)
 vmtool="$REPO/java/vidmill-core/target/native/vmtool"
 mkdir -p "$work"
 [ -x "$vmtool" ] || (cd "$REPO" && mvn -q -B -DskipTests package) >&2
+
+# the plain C loop, against the FFmpeg the build uses: its headers (as CMake found them) and the
+# JavaCPP jar's libraries under their SONAMEs
+native="$REPO/java/vidmill-core/target/native"
+ffinc=$(sed -n 's/^FFMPEG_INCLUDE_DIR:PATH=//p' "$native/CMakeCache.txt")
+[ -n "$ffinc" ] || ffinc="$(sed -n 's/^FFMPEG_HEADERS_CACHE:PATH=//p' "$native/CMakeCache.txt")/include"
+cloop="$work/cloop"
+if [ ! -x "$cloop" ] || [ "$BENCH_ROOT/run/cloop.c" -nt "$cloop" ]; then
+  gcc -O2 -o "$cloop" "$BENCH_ROOT/run/cloop.c" -I "$ffinc" "$native/ffmpeg-runtime/libavformat.so.61" \
+    "$native/ffmpeg-runtime/libavcodec.so.61" "$native/ffmpeg-runtime/libavutil.so.59" -lpthread \
+    -Wl,--disable-new-dtags "-Wl,-rpath,$native/ffmpeg-runtime" "-Wl,-rpath-link,$native/ffmpeg-runtime"
+fi
 
 "$VIDMILL" bench corpus --out "$work/run-small-1M" --count "$small_n" --size 640x360 --seconds 2 --bitrate 1000 >/dev/null
 "$VIDMILL" bench corpus --out "$work/run-large-8M" --count "$large_n" --size 1920x1080 --seconds 10 --bitrate 8000 >/dev/null
@@ -45,8 +61,8 @@ timed() {
 
 anchor_rounds=${BENCH_ROUNDS:-3}
 rounds=$(( anchor_rounds + 2 ))
-# BENCH_CONTENDERS="vidmill vidmilli cloop" runs a subset (the ratios need vidmill among them)
-read -r -a contenders <<<"${BENCH_CONTENDERS:-vidmill vidmilli cloop cloopm cv2 pyav javacv ffmpeg}"
+# BENCH_CONTENDERS="vidmill vidmilli cloop" runs a subset (the ratios need vidmill and cloop among them)
+read -r -a contenders <<<"${BENCH_CONTENDERS:-vidmill vidmilli cloop cloopfast vmloop cv2 pyav javacv ffmpeg}"
 
 # one timed run of contender K over LIST; sets WALL and CPU
 run_one() {
@@ -58,8 +74,9 @@ run_one() {
     vidmilli) rm -rf "$work/out-$set"
              timed "$VIDMILL" run --input "$list" --out "$work/out-$set" --progress off --isolation none
              grep -q "clips ok, 0 failed" <<<"$OUTPUT" || { echo "vidmill run did not decode every clip:" >&2; echo "$OUTPUT" >&2; };;
-    cloop)   timed env -u MALLOC_TRIM_THRESHOLD_ -u MALLOC_MMAP_THRESHOLD_ "$vmtool" loop --workers "$cores" $(cat "$list");;
-    cloopm)  timed env MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=33554432 "$vmtool" loop --workers "$cores" $(cat "$list");;
+    cloop)   timed env -u MALLOC_TRIM_THRESHOLD_ -u MALLOC_MMAP_THRESHOLD_ "$cloop" --workers "$cores" $(cat "$list");;
+    cloopfast) timed env -u MALLOC_TRIM_THRESHOLD_ -u MALLOC_MMAP_THRESHOLD_ "$cloop" --no-probe --workers "$cores" $(cat "$list");;
+    vmloop)  timed env -u MALLOC_TRIM_THRESHOLD_ -u MALLOC_MMAP_THRESHOLD_ "$vmtool" loop --workers "$cores" $(cat "$list");;
     cv2)     timed "$PY" "$BENCH_ROOT/run/pool.py" cv2 "$cores" "$list";;
     pyav)    timed "$PY" "$BENCH_ROOT/run/pool.py" pyav "$cores" "$list";;
     javacv)  timed "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
@@ -68,7 +85,7 @@ run_one() {
   esac
 }
 
-echo "each contender runs $anchor_rounds times (vidmill and the C loop $rounds), interleaved; the best run counts"
+echo "each contender runs $anchor_rounds times (vidmill and the C loops $rounds), interleaved; the best run counts"
 echo
 for set in small large; do
   if [ $set = small ]; then dirn="$work/run-small-1M"; n=$small_n; per=60; label="$small_n clips of 2 s, 640x360, 1 Mbit/s"
@@ -83,7 +100,7 @@ for set in small large; do
   for round in $(seq "$rounds"); do
     for k in "${contenders[@]}"; do
       # the anchors of the target ratio get two extra rounds: it is the number that matters
-      if [ "$round" -gt "$anchor_rounds" ] && [ "$k" != vidmill ] && [ "$k" != vidmilli ] && [ "$k" != cloop ] && [ "$k" != cloopm ]; then continue; fi
+      case $k in vidmill|vidmilli|cloop|cloopfast|vmloop) ;; *) [ "$round" -gt "$anchor_rounds" ] && continue;; esac
       run_one "$k" "$list" "$set"
       if [ -z "${wall[$k]}" ] || (( $(echo "$WALL < ${wall[$k]}" | bc -l) )); then wall[$k]=$WALL; cpu[$k]=$CPU; fi
     done
@@ -96,7 +113,8 @@ for set in small large; do
       vidmill) name="vidmill run (defaults: auto-tuned, decoding processes)";;
       vidmilli) name="  the same, decoding in-process (--isolation none)";;
       cloop) name="plain C loop: $cores single-threaded decoders, 1 process";;
-      cloopm) name="  the same, with vidmill's malloc settings";;
+      cloopfast) name="  the same without avformat_find_stream_info";;
+      vmloop) name="  libvidmill's own C loop (vmtool loop)";;
       cv2) name="the seed's way: Pool($cores) + cv2.VideoCapture.read()";;
       pyav) name="PyAV in Pool($cores), thread_type AUTO, no conversion";;
       javacv) name="JavaCV FFmpegFrameGrabber, $cores threads, raw";;
@@ -106,7 +124,9 @@ for set in small large; do
     printf '%-58s %9s %9s %14s %12s\n' "$name" "$(fmt "$(echo "$n / ${wall[$k]}" | bc -l)" 1)" \
       "$(fmt "$(echo "$frames / ${wall[$k]}" | bc -l)" 0)" "$(fmt "$(echo "${cpu[$k]} * 1000 / $frames" | bc -l)" 3)" "$rel"
   done
-  echo "vidmill / C loop = $(ratio "${wall[cloop]}" "${wall[vidmill]}") (target >= 0.95); in-process: $(ratio "${wall[cloop]}" "${wall[vidmilli]}")"
+  echo "vidmill / plain C loop = $(ratio "${wall[cloop]}" "${wall[vidmill]}") (target >= 0.95); in-process: $(ratio "${wall[cloop]}" "${wall[vidmilli]}")"
+  [ -n "${wall[cloopfast]:-}" ] && echo "vidmill / the loop without stream probing = $(ratio "${wall[cloopfast]}" "${wall[vidmill]}"); in-process: $(ratio "${wall[cloopfast]}" "${wall[vidmilli]}")"
+  [ -n "${wall[vmloop]:-}" ] && echo "vidmill / libvidmill's own loop = $(ratio "${wall[vmloop]}" "${wall[vidmill]}"); in-process: $(ratio "${wall[vmloop]}" "${wall[vidmilli]}")"
   echo "crash isolation costs $(printf '%.1f' "$(echo "(${wall[vidmill]} / ${wall[vidmilli]} - 1) * 100" | bc -l)")% of throughput (target <= 5%)"
   echo
 done

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Does --workers auto pick well? vidmill run with every fixed setting of (clips decoding at once
-# x decoder threads per clip, up to 2x the cores) and with auto, on four corpora in one run:
+# x decoder threads per clip, up to 2x the cores) and with auto, on five corpora in one run:
 #   small   many short clips: N x 2 s 640x360 1 Mbit/s
 #   large   few long clips: 6 x 10 s 1920x1080 8 Mbit/s (fewer clips than a round of decoders leaves cores idle)
 #   mix     the small clips with a long one after every 100 (a shard that changes under the run)
 #   slow    small clips over HTTP from slow storage: 150 ms to the first byte, 4 MiB/s per connection
-# Fixed rows also fix what auto would move (fetches at the engine's default max(8, 2 x workers),
-# 512M in flight). Then the same in a cgroup limited to 1 CPU: auto must see the quota.
+#   long    one 30 s 1920x1080 clip: fewer clips than cores (a shard's last long video), where
+#           only threads within the clip can use the cores
+# A fixed setting N x T is N clips in flight, as Pool(N) has N workers each reading then decoding
+# a clip: N decoding (T decoder threads each) and N fetched ahead (--fetch-concurrency N), 512M
+# in flight; nothing tuned. Then the same in a cgroup limited to 1 CPU: auto must see the quota.
 # Prints clips/s per corpus, each row's share of the best fixed row, and checks the targets:
 # auto >= 95% of the best fixed setting everywhere; every fixed setting >= 20% below the best on
 # at least one corpus.
@@ -21,12 +24,15 @@ mkdir -p "$work/tune"
 
 "$VIDMILL" bench corpus --out "$work/run-small-1M" --count "$small_n" --size 640x360 --seconds 2 --bitrate 1000 >/dev/null
 "$VIDMILL" bench corpus --out "$work/run-large-8M" --count 6 --size 1920x1080 --seconds 10 --bitrate 8000 >/dev/null
+"$VIDMILL" bench corpus --out "$work/run-long-8M" --count 1 --size 1920x1080 --seconds 30 --bitrate 8000 >/dev/null
 ls "$work/run-small-1M"/*.mp4 | sed -n "1,${small_n}p" > "$work/tune/small.txt"
 ls "$work/run-large-8M"/*.mp4 | sed -n "1,6p" > "$work/tune/large.txt"
+ls "$work/run-long-8M"/*.mp4 | sed -n "1p" > "$work/tune/long.txt"
 awk -v large="$work/tune/large.txt" 'BEGIN { while ((getline l < large) > 0) big[n++] = l }
   { print } NR % 100 == 0 && k < n { print big[k++] }' "$work/tune/small.txt" > "$work/tune/mix.txt"
-head -n $(( small_n < 600 ? small_n : 600 )) "$work/tune/small.txt" > "$work/tune/slow-files.txt"
-cat $(cat "$work/tune/small.txt" "$work/tune/large.txt") > /dev/null   # page cache
+# a fixed row with one fetch at a time takes 0.2 s a clip here: 300 clips keep the sweep short
+head -n $(( small_n < 300 ? small_n : 300 )) "$work/tune/small.txt" > "$work/tune/slow-files.txt"
+cat $(cat "$work/tune/small.txt" "$work/tune/large.txt" "$work/tune/long.txt") > /dev/null   # page cache
 
 # slow storage: vidmill's own throttling server, in its own process
 rm -f "$work/tune/port"
@@ -40,7 +46,8 @@ sed "s#^$work/run-small-1M/#http://127.0.0.1:$port/#" "$work/tune/slow-files.txt
 
 machine
 echo "corpora: small $small_n x 2 s 640x360; large 6 x 10 s 1080p; mix (small + a large one every 100);"
-echo "         slow: $(wc -l < "$work/tune/slow.txt") small clips over HTTP, 150 ms first byte, 4 MiB/s per connection"
+echo "         slow: $(wc -l < "$work/tune/slow.txt") small clips over HTTP, 150 ms first byte, 4 MiB/s per connection;"
+echo "         long: one 30 s 1080p clip"
 echo
 
 # settings: "W T" with W, T in 1, 2, 4, ... up to 2 x cores and W x T <= 2 x cores; then auto
@@ -53,14 +60,14 @@ for w in 1 2 4 8 16 32 64; do
   done
 done
 settings+=(auto)
-corpora=(small large mix slow)
+corpora=(small large mix slow long)
 
 # one run; sets WALL; TUNING gets the run's tuning line
 run_one() { # SETTING CORPUS [CGROUP_PROCS_FILE]
   local setting=$1 corpus=$2 procs=${3:-} out="$work/tune/out" args=() t="$work/tune/time.txt"
   if [ "$setting" != auto ]; then
     read -r w th <<<"$setting"
-    args=(--workers "$w" --threads "$th" --fetch-concurrency $(( w * 2 > 8 ? w * 2 : 8 )) --max-bytes-in-flight 512M)
+    args=(--workers "$w" --threads "$th" --fetch-concurrency "$w" --max-bytes-in-flight 512M)
   fi
   rm -rf "$out"
   local frames
