@@ -56,22 +56,6 @@ static void md5_hex(const uint8_t *data, int64_t size, char out[33]) {
   snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, a, b);
 }
 
-static uint8_t *slurp(const char *path, int64_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-  if (buf && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *size = n;
-  return buf;
-}
-
 /* Decodes `path` as `h` says, here (worker NULL) or in the worker, recording what it sees. */
 static void decode(vm_worker *worker, const char *path, const how *h, seen *s) {
   memset(s, 0, sizeof *s);
@@ -79,7 +63,7 @@ static void decode(vm_worker *worker, const char *path, const how *h, seen *s) {
   int64_t size = 0;
   uint8_t *bytes = NULL;
   if (h->memory) {
-    bytes = slurp(path, &size);
+    bytes = read_file(path, &size);
     src.data = bytes ? bytes : (const uint8_t *)"";
     src.size = bytes ? size : 0;
   } else {
@@ -247,7 +231,7 @@ static int gone(pid_t pid) {
 
 static int contains_file_text(const char *path, const char *text) {
   int64_t size = 0;
-  uint8_t *b = slurp(path, &size);
+  uint8_t *b = read_file(path, &size);
   if (!b) return 0;
   b = realloc(b, (size_t)size + 1);
   b[size] = 0;
@@ -403,7 +387,7 @@ int cmd_isolatecheck(const char *dir, const char *media) {
   so.path = crashing;
   vm_synth_write(&so, detail, sizeof detail);
   int64_t size = 0;
-  uint8_t *bytes = slurp(clip, &size);
+  uint8_t *bytes = read_file(clip, &size);
   FILE *f = fopen(cut, "wb");
   if (f && bytes) fwrite(bytes, 1, (size_t)(size * 2 / 3), f);
   if (f) fclose(f);

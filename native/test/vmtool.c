@@ -103,7 +103,7 @@ static double now_s(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static uint8_t *read_file(const char *path, int64_t *size) {
+uint8_t *read_file(const char *path, int64_t *size) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   fseek(f, 0, SEEK_END);

@@ -56,6 +56,8 @@ int32_t decode_first(const char *path, const vm_output *out, int want, int max, 
 void clip_frames_free(clip_frames *c);
 /* A packed native frame seen as a picture (no copy). */
 void pic_of_frame(const vm_frame *f, uint8_t *pixels, pic *p);
+/* The whole file in a malloc'ed buffer (*size its length), NULL when it cannot be read. */
+uint8_t *read_file(const char *path, int64_t *size);
 /* Calls fn for every file of MEDIA/valid; 77 (skip) when there is none. */
 int for_each_valid(const char *media, void (*fn)(const char *path, const char *name));
 

@@ -198,34 +198,7 @@ static int32_t lose(vm_worker *w, int32_t status, const char *killed_for) {
   return status;
 }
 
-static int send_all(int fd, const void *buf, size_t n) {
-  const uint8_t *p = buf;
-  while (n > 0) {
-    ssize_t s = send(fd, p, n, MSG_NOSIGNAL);
-    if (s < 0) {
-      if (errno == EINTR) continue;
-      return 0;
-    }
-    p += s;
-    n -= (size_t)s;
-  }
-  return 1;
-}
 
-static int recv_all(int fd, void *buf, size_t n) {
-  uint8_t *p = buf;
-  while (n > 0) {
-    ssize_t r = recv(fd, p, n, 0);
-    if (r == 0) return 0;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return 0;
-    }
-    p += r;
-    n -= (size_t)r;
-  }
-  return 1;
-}
 
 /* Kills a child over its memory limit: VM_ERR_OUT_OF_MEMORY, or VM_OK when it is within it. */
 static int32_t check_memory(vm_worker *w) {
@@ -274,8 +247,8 @@ static int32_t await_reply(vm_worker *w, vm_wire_reply *r, int64_t deadline_ns, 
       }
       continue;
     }
-    if (!recv_all(w->sock, r, sizeof *r) || r->magic != VM_WIRE_MAGIC || !reserve(w, r->length) ||
-        !recv_all(w->sock, w->buf, r->length))
+    if (!vm_wire_recv(w->sock, r, sizeof *r) || r->magic != VM_WIRE_MAGIC || !reserve(w, r->length) ||
+        !vm_wire_recv(w->sock, w->buf, r->length))
       return lose(w, VM_ERR_CRASHED, NULL);
     return VM_OK;
   }
@@ -291,7 +264,7 @@ static int32_t request(vm_worker *w, uint32_t op, const void *payload, size_t le
   if (!reserve(w, sizeof rq + length)) return VM_ERR_OUT_OF_MEMORY;
   memcpy(w->buf, &rq, sizeof rq);
   if (length) memcpy(w->buf + sizeof rq, payload, length);
-  if (!send_all(w->sock, w->buf, sizeof rq + length)) return lose(w, VM_ERR_CRASHED, NULL);
+  if (!vm_wire_send(w->sock, w->buf, sizeof rq + length)) return lose(w, VM_ERR_CRASHED, NULL);
   return VM_OK;
 }
 
@@ -467,7 +440,7 @@ void vm_worker_close(vm_worker *w) {
   if (!w) return;
   if (w->pid) {
     vm_wire_request rq = {.magic = VM_WIRE_MAGIC, .op = VM_WIRE_EXIT};
-    send_all(w->sock, &rq, sizeof rq);
+    vm_wire_send(w->sock, &rq, sizeof rq);
     reap(w->pid); /* it exits at once; killed if it does not */
   }
   if (w->sock >= 0) close(w->sock);

@@ -5,6 +5,7 @@
 #ifndef VIDMILL_ISOLATE_PROTOCOL_H
 #define VIDMILL_ISOLATE_PROTOCOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vidmill.h"
@@ -96,5 +97,10 @@ static inline uint64_t vm_wire_data_offset(uint32_t capacity) {
 /* How the child tells its parent it cannot serve (the executable could not load the library):
  * a ready reply with this status and the reason as text. */
 #define VM_WIRE_NOT_READY VM_ERR_INTERNAL
+
+/* The whole of buf over the socket fd, through EINTR and short transfers (wire.c); 0 when the
+ * peer is gone or the socket failed, 1 when done. */
+int vm_wire_send(int fd, const void *buf, size_t n);
+int vm_wire_recv(int fd, void *buf, size_t n);
 
 #endif

@@ -155,34 +155,7 @@ static void *watch_parent(void *arg) {
   return NULL;
 }
 
-static int read_all(int fd, void *buf, size_t n) {
-  uint8_t *p = buf;
-  while (n > 0) {
-    ssize_t r = recv(fd, p, n, 0);
-    if (r == 0) return 0;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return 0;
-    }
-    p += r;
-    n -= (size_t)r;
-  }
-  return 1;
-}
 
-static int write_all(int fd, const void *buf, size_t n) {
-  const uint8_t *p = buf;
-  while (n > 0) {
-    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return 0;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 1;
-}
 
 /* ---- serving ----------------------------------------------------------------------------- */
 
@@ -234,7 +207,7 @@ static int reply(server *s, int32_t status, const void *payload, size_t length) 
   if (!reserve(&s->out, &s->out_size, sizeof r + length)) return 0;
   memcpy(s->out, &r, sizeof r);
   if (length) memcpy(s->out + sizeof r, payload, length);
-  return write_all(s->fd, s->out, sizeof r + length);
+  return vm_wire_send(s->fd, s->out, sizeof r + length);
 }
 
 /* The clip's state after a call into *w, its error text into `text`; returns the text's length. */
@@ -384,9 +357,9 @@ int vm_worker_serve(int argc, char **argv) {
   int status = 0;
   for (;;) {
     vm_wire_request rq;
-    if (!read_all(s.fd, &rq, sizeof rq)) break; /* the parent is gone */
+    if (!vm_wire_recv(s.fd, &rq, sizeof rq)) break; /* the parent is gone */
     if (rq.magic != VM_WIRE_MAGIC || rq.op == VM_WIRE_EXIT) break;
-    if (!reserve(&s.in, &s.in_capacity, rq.length) || !read_all(s.fd, s.in, rq.length)) {
+    if (!reserve(&s.in, &s.in_capacity, rq.length) || !vm_wire_recv(s.fd, s.in, rq.length)) {
       status = 1;
       break;
     }
