@@ -127,9 +127,9 @@ public record ResourceLimits(double cpus, String cpuSource, long memoryBytes, St
   }
 
   public String describe() {
-    return String.format(Locale.ROOT, "%s CPUs (%s), %d MB memory (%s)",
-        cpus == Math.rint(cpus) ? String.valueOf((long) cpus) : String.format(Locale.ROOT, "%.2f", cpus), cpuSource,
-        memoryBytes >> 20, memorySource);
+    return String.format(Locale.ROOT, "%s %s (%s), %d MB memory (%s)",
+        cpus == Math.rint(cpus) ? String.valueOf((long) cpus) : String.format(Locale.ROOT, "%.2f", cpus),
+        cpus == 1 ? "CPU" : "CPUs", cpuSource, memoryBytes >> 20, memorySource);
   }
 
   // ---- cgroup files ------------------------------------------------------------------------

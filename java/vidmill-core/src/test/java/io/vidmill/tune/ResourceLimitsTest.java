@@ -29,6 +29,7 @@ class ResourceLimitsTest {
     ResourceLimits l = detect(f, 16);
     assertEquals(1.5, l.cpus());
     assertEquals(2, l.wholeCpus());
+    assertThat(l.describe()).startsWith("1.50 CPUs (");
     assertThat(l.cpuSource()).contains("cgroup v2 cpu.max 150000/100000");
     assertEquals(2 * GB, l.memoryBytes());
     assertEquals("/sys/fs/cgroup", l.memoryGroup());
@@ -48,6 +49,7 @@ class ResourceLimitsTest {
     ResourceLimits l = detect(f, 8);
     assertEquals(1.0, l.cpus());
     assertEquals(4 * GB, l.memoryBytes());
+    assertThat(l.describe()).startsWith("1 CPU (cgroup v2 cpu.max 100000/100000");
   }
 
   /** No limits at all: the affinity mask and the physical memory. */
@@ -114,6 +116,6 @@ class ResourceLimitsTest {
     assertThat(l.cpus()).isGreaterThan(0).isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors());
     assertThat(l.memoryBytes()).isGreaterThan(64L << 20);
     assertThat(l.memoryUsed()).isGreaterThan(0);
-    assertThat(l.describe()).contains("CPUs").contains("MB memory");
+    assertThat(l.describe()).containsPattern("^[0-9.]+ CPUs? \\(").contains("MB memory");
   }
 }
