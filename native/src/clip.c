@@ -32,6 +32,7 @@ static int interrupt_cb(void *opaque) {
 
 /* vm_open_options before the GPU path's fields */
 #define VM_OPEN_OPTIONS_SIZE_V1 48
+_Static_assert(offsetof(vm_open_options, device) == VM_OPEN_OPTIONS_SIZE_V1, "vm_open_options v1 size");
 
 static void copy_options(vm_clip *clip, const vm_open_options *src) {
   vm_open_options *dst = &clip->opts;
@@ -485,28 +486,30 @@ static int32_t open_decoder(vm_clip *clip) {
   return vm_clip_open_cpu_decoder(clip);
 }
 
-vm_clip *vm_clip_alloc(const char *name) {
+int vm_open_arguments_valid(const vm_source *source, const vm_open_options *options) {
+  return source && source->struct_size >= sizeof(vm_source) && !source->path != !source->data &&
+         !(options && options->struct_size < VM_OPEN_OPTIONS_SIZE_V1) && !(source->data && source->size < 0);
+}
+
+vm_clip *vm_clip_alloc(const vm_source *source) {
   vm_clip *clip = calloc(1, sizeof *clip);
   if (!clip) return NULL;
   clip->magic = VM_CLIP_MAGIC;
   clip->input.fd = -1;
   init_info(&clip->info);
   clip->stats.struct_size = sizeof clip->stats;
-  vm_strlcpy(clip->name, name, sizeof clip->name);
+  vm_strlcpy(clip->name, source->name ? source->name : (source->path ? source->path : "<memory>"), sizeof clip->name);
   return clip;
 }
 
 int32_t vm_clip_open(const vm_source *source, const vm_open_options *options, vm_clip **out) {
   if (!out) return VM_ERR_INVALID_ARGUMENT;
   *out = NULL;
-  if (!source || source->struct_size < sizeof(vm_source) || (!source->path == !source->data) ||
-      (options && options->struct_size < VM_OPEN_OPTIONS_SIZE_V1) ||
-      (source->data && source->size < 0))
-    return VM_ERR_INVALID_ARGUMENT;
+  if (!vm_open_arguments_valid(source, options)) return VM_ERR_INVALID_ARGUMENT;
   vm_library_once();
 
   int64_t start = vm_now_ns();
-  vm_clip *clip = vm_clip_alloc(source->name ? source->name : (source->path ? source->path : "<memory>"));
+  vm_clip *clip = vm_clip_alloc(source);
   if (!clip) return VM_ERR_OUT_OF_MEMORY;
   copy_options(clip, options);
   if (clip->opts.timeout_ms > 0) clip->deadline_ns = start + clip->opts.timeout_ms * 1000000;

@@ -99,8 +99,10 @@ struct vm_clip {
   struct vm_worker *worker;
 };
 
-/* clip.c: a handle with nothing open, its description unknown */
-vm_clip *vm_clip_alloc(const char *name);
+/* clip.c: whether vm_clip_open and vm_clip_open_in may go on with these arguments */
+int vm_open_arguments_valid(const vm_source *source, const vm_open_options *options);
+/* clip.c: a handle named after the source, with nothing open, its description unknown */
+vm_clip *vm_clip_alloc(const vm_source *source);
 
 /* isolate/parent.c: the vm_clip_* calls on a clip open in a worker (the public functions
  * validate their arguments, then hand over) */

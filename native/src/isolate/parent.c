@@ -74,17 +74,6 @@ static void free_list(char **list) {
   free(list);
 }
 
-static int reserve(vm_worker *w, size_t need) {
-  if (need <= w->buf_size) return 1;
-  size_t n = w->buf_size ? w->buf_size : 8192;
-  while (n < need) n *= 2;
-  uint8_t *p = realloc(w->buf, n);
-  if (!p) return 0;
-  w->buf = p;
-  w->buf_size = n;
-  return 1;
-}
-
 static int high(int fd) {
   if (fd < 0 || fd >= HIGH_FD) return fd;
   int h = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
@@ -198,8 +187,6 @@ static int32_t lose(vm_worker *w, int32_t status, const char *killed_for) {
   return status;
 }
 
-
-
 /* Kills a child over its memory limit: VM_ERR_OUT_OF_MEMORY, or VM_OK when it is within it. */
 static int32_t check_memory(vm_worker *w) {
   if (w->memory_limit <= 0 || !w->pid) return VM_OK;
@@ -247,7 +234,7 @@ static int32_t await_reply(vm_worker *w, vm_wire_reply *r, int64_t deadline_ns, 
       }
       continue;
     }
-    if (!vm_wire_recv(w->sock, r, sizeof *r) || r->magic != VM_WIRE_MAGIC || !reserve(w, r->length) ||
+    if (!vm_wire_recv(w->sock, r, sizeof *r) || r->magic != VM_WIRE_MAGIC || !vm_wire_reserve(&w->buf, &w->buf_size, r->length) ||
         !vm_wire_recv(w->sock, w->buf, r->length))
       return lose(w, VM_ERR_CRASHED, NULL);
     return VM_OK;
@@ -261,7 +248,7 @@ static int32_t request(vm_worker *w, uint32_t op, const void *payload, size_t le
                         .source_size = w->source_size,
                         .output_size = w->output_size,
                         .length = (uint32_t)length};
-  if (!reserve(w, sizeof rq + length)) return VM_ERR_OUT_OF_MEMORY;
+  if (!vm_wire_reserve(&w->buf, &w->buf_size, sizeof rq + length)) return VM_ERR_OUT_OF_MEMORY;
   memcpy(w->buf, &rq, sizeof rq);
   if (length) memcpy(w->buf + sizeof rq, payload, length);
   if (!vm_wire_send(w->sock, w->buf, sizeof rq + length)) return lose(w, VM_ERR_CRASHED, NULL);
@@ -490,11 +477,8 @@ static int attached(const vm_clip *clip) { return clip->worker->clip == clip && 
 int32_t vm_clip_open_in(vm_worker *w, const vm_source *source, const vm_open_options *options, vm_clip **out) {
   if (!out) return VM_ERR_INVALID_ARGUMENT;
   *out = NULL;
-  if (!w || !source || source->struct_size < sizeof(vm_source) || (!source->path == !source->data) ||
-      (options && options->struct_size < offsetof(vm_open_options, device)) || (source->data && source->size < 0) ||
-      w->clip)
-    return VM_ERR_INVALID_ARGUMENT;
-  vm_clip *clip = vm_clip_alloc(source->name ? source->name : (source->path ? source->path : "<memory>"));
+  if (!w || !vm_open_arguments_valid(source, options) || w->clip) return VM_ERR_INVALID_ARGUMENT;
+  vm_clip *clip = vm_clip_alloc(source);
   if (!clip) return VM_ERR_OUT_OF_MEMORY;
   clip->worker = w;
   *out = clip;

@@ -102,5 +102,7 @@ static inline uint64_t vm_wire_data_offset(uint32_t capacity) {
  * peer is gone or the socket failed, 1 when done. */
 int vm_wire_send(int fd, const void *buf, size_t n);
 int vm_wire_recv(int fd, void *buf, size_t n);
+/* Grows *buf (realloc, doubling) to hold at least `need` bytes; 0 when out of memory. */
+int vm_wire_reserve(uint8_t **buf, size_t *size, size_t need);
 
 #endif

@@ -155,8 +155,6 @@ static void *watch_parent(void *arg) {
   return NULL;
 }
 
-
-
 /* ---- serving ----------------------------------------------------------------------------- */
 
 typedef struct mapping {
@@ -191,20 +189,9 @@ typedef struct server {
   size_t out_size;
 } server;
 
-static int reserve(uint8_t **buf, size_t *size, size_t need) {
-  if (need <= *size) return 1;
-  size_t n = *size ? *size : 4096;
-  while (n < need) n *= 2;
-  uint8_t *p = realloc(*buf, n);
-  if (!p) return 0;
-  *buf = p;
-  *size = n;
-  return 1;
-}
-
 static int reply(server *s, int32_t status, const void *payload, size_t length) {
   vm_wire_reply r = {.magic = VM_WIRE_MAGIC, .status = status, .length = (uint32_t)length};
-  if (!reserve(&s->out, &s->out_size, sizeof r + length)) return 0;
+  if (!vm_wire_reserve(&s->out, &s->out_size, sizeof r + length)) return 0;
   memcpy(s->out, &r, sizeof r);
   if (length) memcpy(s->out + sizeof r, payload, length);
   return vm_wire_send(s->fd, s->out, sizeof r + length);
@@ -359,7 +346,7 @@ int vm_worker_serve(int argc, char **argv) {
     vm_wire_request rq;
     if (!vm_wire_recv(s.fd, &rq, sizeof rq)) break; /* the parent is gone */
     if (rq.magic != VM_WIRE_MAGIC || rq.op == VM_WIRE_EXIT) break;
-    if (!reserve(&s.in, &s.in_capacity, rq.length) || !vm_wire_recv(s.fd, s.in, rq.length)) {
+    if (!vm_wire_reserve(&s.in, &s.in_capacity, rq.length) || !vm_wire_recv(s.fd, s.in, rq.length)) {
       status = 1;
       break;
     }

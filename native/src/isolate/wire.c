@@ -1,5 +1,6 @@
-/* The socket's two loops, for both ends of the wire (parent.c, serve.c). */
+/* What both ends of the wire (parent.c, serve.c) do alike: the socket's two loops, the message buffer. */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "protocol.h"
@@ -31,5 +32,16 @@ int vm_wire_recv(int fd, void *buf, size_t n) {
     p += r;
     n -= (size_t)r;
   }
+  return 1;
+}
+
+int vm_wire_reserve(uint8_t **buf, size_t *size, size_t need) {
+  if (need <= *size) return 1;
+  size_t n = *size ? *size : 4096;
+  while (n < need) n *= 2;
+  uint8_t *p = realloc(*buf, n);
+  if (!p) return 0;
+  *buf = p;
+  *size = n;
   return 1;
 }
