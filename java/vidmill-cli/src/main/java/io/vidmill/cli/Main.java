@@ -44,7 +44,8 @@ public final class Main {
       Layouts.CLIP_INFO.byteSize();
       try {
         Thread.startVirtualThread(() -> { }).join();
-        new ObjectMapper().writeValueAsString(new ObjectMapper().createObjectNode().put("warm", 1));
+        ObjectMapper json = new ObjectMapper();
+        json.writeValueAsString(json.createObjectNode().put("warm", 1));
       } catch (InterruptedException | java.io.IOException e) {
         // only time is at stake
       }

@@ -193,7 +193,7 @@ public final class Run {
         o.shard().count(), o.spec().toJson());
     OutDir.Identity existing = dir.claim(wanted);
     Files.createDirectories(dir.root);
-    // where a decoding process that dies leaves the JVM's report of it (removed again when empty)
+    // where a decoding process that dies by a signal leaves its report (removed again when empty)
     crashDir = dir.root.resolve("crashes");
     if (o.isolation().processes()) Files.createDirectories(crashDir);
     return execute(dir, inputId, extensions, existing);
