@@ -37,7 +37,7 @@ final class ReportCommand implements Callable<Integer> {
     Report.Options d = Report.Options.DEFAULTS;
     try {
       Path written = Report.write(out, file != null ? file : out.resolve("report.html"),
-          new Report.Options(Math.max(0, thumbnails), d.thumbnailer(), d.thumbnailBudget(), d.seed()));
+          new Report.Options(Math.max(0, thumbnails), d.thumbnailer(), d.thumbnailBudget()));
       spec.commandLine().getOut().println("report: " + written);
       return Main.EXIT_OK;
     } catch (IOException e) {

@@ -188,7 +188,7 @@ final class RunCommand implements Callable<Integer> {
     Run run = new Run(options, out, System.in);
     Run.Summary s;
     String written; // where the report went, said after the summary
-    try (RunOutputs outputs = RunOutputs.start(run, options, metricsHost, metricsPort, out)) {
+    try (RunOutputs outputs = RunOutputs.start(run, options, report, metricsHost, metricsPort, out)) {
       s = run.execute();
       written = outputs.finish(s, report, err);
     } catch (ManifestException e) {

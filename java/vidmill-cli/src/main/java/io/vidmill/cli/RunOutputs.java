@@ -3,6 +3,7 @@ package io.vidmill.cli;
 import io.vidmill.metrics.RunMetrics;
 import io.vidmill.pipeline.Run;
 import io.vidmill.pipeline.RunOptions;
+import io.vidmill.report.ContactSheet;
 import io.vidmill.report.Report;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,15 +26,23 @@ final class RunOutputs implements AutoCloseable {
 
   private final RunMetrics metrics;
   private final RunOptions options;
+  private final ContactSheet.Pictures pictures; // null without a report
 
-  private RunOutputs(RunMetrics metrics, RunOptions options) {
+  private RunOutputs(RunMetrics metrics, RunOptions options, ContactSheet.Pictures pictures) {
     this.metrics = metrics;
     this.options = options;
+    this.pictures = pictures;
   }
 
-  /** Starts observing {@code run}; serves /metrics when {@code port} is set. */
-  static RunOutputs start(Run run, RunOptions options, String host, Integer port, PrintWriter out)
+  /**
+   * Starts observing {@code run}; serves /metrics when {@code port} is set. With {@code report},
+   * the run keeps the contact sheet's pictures as it decodes, so that the report at the end
+   * decodes only those it lacks.
+   */
+  static RunOutputs start(Run run, RunOptions options, boolean report, String host, Integer port, PrintWriter out)
       throws MetricsPortException {
+    ContactSheet.Pictures pictures = report ? new ContactSheet.Pictures(Report.Options.DEFAULTS.thumbnails()) : null;
+    if (pictures != null) run.keepPictures(pictures);
     RunMetrics metrics = new RunMetrics(run, options.shard().label());
     if (port != null) {
       metrics.withJvmMetrics();
@@ -48,7 +57,7 @@ final class RunOutputs implements AutoCloseable {
             + e.getMessage(), e);
       }
     }
-    return new RunOutputs(metrics, options);
+    return new RunOutputs(metrics, options, pictures);
   }
 
   /**
@@ -69,7 +78,8 @@ final class RunOutputs implements AutoCloseable {
     Path file = out.resolve("report.html");
     try {
       if (s.alreadyComplete() && upToDate(out, file)) return null;
-      Report.write(out, Report.Options.DEFAULTS);
+      Report.Options o = Report.Options.DEFAULTS;
+      Report.write(out, pictures == null ? o : o.withThumbnailer(pictures.before(o.thumbnailer())));
       return "report: " + file;
     } catch (IOException | RuntimeException e) {
       err.println("WARN " + file + " not written: " + e.getMessage());

@@ -101,6 +101,16 @@ public final class FrameBatch implements AutoCloseable {
     return capacity;
   }
 
+  /**
+   * Lets the following fills take at most {@code frames} frames (1 to {@link #capacity()}; the
+   * capacity lifts the limit): a caller that wants one particular frame on its own, in another
+   * batch, ends this one before it.
+   */
+  public void limit(int frames) {
+    if (frames < 1 || frames > capacity) throw new IllegalArgumentException("a limit of 1 to " + capacity + " frames");
+    struct.set(JAVA_INT, CAPACITY, frames);
+  }
+
   /** Frames filled by the last {@link Clip#next} call. */
   public int count() {
     return struct.get(JAVA_INT, COUNT);

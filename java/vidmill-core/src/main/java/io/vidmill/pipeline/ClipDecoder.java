@@ -3,6 +3,7 @@ package io.vidmill.pipeline;
 import io.vidmill.decode.OpenOptions;
 import io.vidmill.decode.Status;
 import io.vidmill.isolate.Worker;
+import io.vidmill.report.ContactSheet;
 import java.nio.file.Path;
 
 /**
@@ -36,9 +37,9 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
     private final OpenOptions decode;
     private final ClipTask.Worker worker;
 
-    InProcess(OpenOptions decode, ClipSpec spec, Path spoolDir) {
+    InProcess(OpenOptions decode, ClipSpec spec, Path spoolDir, ContactSheet.Pictures pictures) {
       this.decode = decode;
-      this.worker = new ClipTask.Worker(spec, spoolDir);
+      this.worker = new ClipTask.Worker(spec, spoolDir, pictures);
     }
 
     @Override
@@ -79,9 +80,10 @@ sealed interface ClipDecoder extends AutoCloseable permits ClipDecoder.InProcess
      * @param memoryLimit the process's resident memory at which it is killed (bytes; 0 = none)
      * @param crashDir where a process that dies by a signal leaves its report
      */
-    Isolated(OpenOptions decode, ClipSpec spec, Path spoolDir, long memoryLimit, Path crashDir, RunStats stats) {
+    Isolated(OpenOptions decode, ClipSpec spec, Path spoolDir, ContactSheet.Pictures pictures, long memoryLimit,
+             Path crashDir, RunStats stats) {
       this.decode = decode;
-      this.worker = new ClipTask.Worker(spec, spoolDir);
+      this.worker = new ClipTask.Worker(spec, spoolDir, pictures);
       this.memoryLimit = memoryLimit;
       this.crashDir = crashDir;
       this.stats = stats;

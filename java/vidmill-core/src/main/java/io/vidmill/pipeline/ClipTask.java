@@ -26,6 +26,7 @@ import io.vidmill.ops.ImageEncoder;
 import io.vidmill.ops.Output;
 import io.vidmill.ops.PixelFormat;
 import io.vidmill.ops.Resize;
+import io.vidmill.report.ContactSheet;
 import io.vidmill.shard.ClipHash;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -100,16 +101,28 @@ final class ClipTask {
     final ClipSpec spec;
     final FrameBatch batch;
     final Path spoolDir;
+    final ContactSheet.Pictures pictures;
     io.vidmill.isolate.Worker process;
     private FrameBatch single;      // a first frame alone (npy whose size follows the picture)
     private ImageEncoder encoder;
+    private FrameBatch picture;     // the contact sheet's frame, converted
+    private ImageEncoder pictureEncoder;
 
     /** @param spoolDir where clips' tar members wait for the sink; needed when frames are written */
     Worker(ClipSpec spec, Path spoolDir) {
+      this(spec, spoolDir, null);
+    }
+
+    /**
+     * @param pictures where the contact sheet's pictures go, made from the frames this worker
+     *     decodes anyway (null: none are made)
+     */
+    Worker(ClipSpec spec, Path spoolDir, ContactSheet.Pictures pictures) {
       if (spec.frames() != FrameFormat.NONE && spoolDir == null)
         throw new IllegalArgumentException("frames are written: a spool folder is needed");
       this.spec = spec;
       this.spoolDir = spoolDir;
+      this.pictures = pictures;
       // a batch without pixels is a few hundred bytes a frame: room for a short clip's frames
       // in one call (one round trip in a decoding process); with pixels the buffer bounds it
       this.batch = FrameBatch.allocate(spec.converts() ? 32 : 256, wants(spec));
@@ -135,11 +148,23 @@ final class ClipTask {
       return encoder;
     }
 
+    FrameBatch picture() {
+      if (picture == null) picture = FrameBatch.allocate(1, Want.PIXELS);
+      return picture;
+    }
+
+    ImageEncoder pictureEncoder() {
+      if (pictureEncoder == null) pictureEncoder = ImageEncoder.open(ImageEncoder.Codec.JPEG, ContactSheet.QUALITY);
+      return pictureEncoder;
+    }
+
     @Override
     public void close() {
       batch.close();
       if (single != null) single.close();
       if (encoder != null) encoder.close();
+      if (picture != null) picture.close();
+      if (pictureEncoder != null) pictureEncoder.close();
       if (process != null) process.close();
     }
   }
@@ -162,7 +187,7 @@ final class ClipTask {
     try (Clip clip = Clip.open(w.fetched().source(), options, spec.sampling(), k.process)) {
       if (spec.converts()) clip.setOutput(spec.output());
       if (!spec.keepsFrames()) {
-        DecodeResult d = clip.decodeAll(k.batch, f -> {});
+        DecodeResult d = pictureWanted(w, k, clip) ? decodeWithPicture(w, k, clip) : clip.decodeAll(k.batch, f -> {});
         return result(w, d.status(), d.message(), clip.info(), d.stats(), System.nanoTime() - start, threads, 0,
             spec.stats() ? clip.aggregates() : null, null);
       }
@@ -176,6 +201,60 @@ final class ClipTask {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the frames of " + w.ref().key() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether this clip's contact sheet picture is made here: the sample may want it, and the
+   * decode is plain (every frame, nothing converted, so that setting the picture's output
+   * changes no other result), on the CPU (a GPU would have to hand a frame over), with a frame
+   * count the container foretells (the picture's frame is known before the end).
+   */
+  private static boolean pictureWanted(Work w, Worker k, Clip clip) {
+    if (k.pictures == null || k.spec.converts() || k.spec.stats() || !k.spec.sampling().selectsEverything()) return false;
+    ClipInfo info = clip.info();
+    return !info.onGpu() && expectedFrames(info) > 0 && k.pictures.wants(w.ref().key());
+  }
+
+  /**
+   * The frames the container says the clip has: its declared count, else its duration times
+   * its average frame rate. A guess that decoding confirms or not ({@link #decodeWithPicture}).
+   */
+  static long expectedFrames(ClipInfo info) {
+    if (info.declaredFrames() > 0) return info.declaredFrames();
+    Rational r = info.avgFrameRate();
+    if (info.durationMicros() <= 0 || !r.known() || r.num() <= 0) return 0;
+    return Math.round(info.durationMicros() / 1e6 * r.toDouble());
+  }
+
+  /**
+   * Decodes every frame as {@code clip.decodeAll} does, and renders the frame of the contact
+   * sheet's picture (alone, in a batch of its own: the others are never converted) into a
+   * JPEG. The picture counts only when the clip ends cleanly with the frame count it was
+   * chosen by; otherwise the report decodes the right frame itself.
+   */
+  private static DecodeResult decodeWithPicture(Work w, Worker k, Clip clip) {
+    long expected = expectedFrames(clip.info());
+    long at = ContactSheet.pictureFrame(expected);
+    clip.setOutput(ContactSheet.output(ContactSheet.WIDTH));
+    long frames = 0;
+    byte[] jpeg = null;
+    Status s;
+    do {
+      FrameBatch b = frames == at ? k.picture() : k.batch;
+      if (b == k.batch && frames < at) b.limit((int) Math.min(b.capacity(), at - frames));
+      try {
+        s = clip.next(b);
+      } finally {
+        if (b == k.batch) b.limit(b.capacity());
+      }
+      if (b == k.picture() && b.count() == 1) {
+        jpeg = k.pictureEncoder().encode(b.frame(0)).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+      }
+      frames += b.count();
+    } while (s == Status.OK);
+    // a clip that succeeded is in the sample's bookkeeping either way, with its picture or without
+    if (s == Status.EOF) k.pictures.add(w.ref().key(), frames == expected ? jpeg : null);
+    return new DecodeResult(s, s.isError() ? clip.errorMessage() : "", frames, clip.stats());
   }
 
   /** The result of a clip that needs no decoder: its fetch failed, or its time ran out meanwhile; else null. */

@@ -12,6 +12,7 @@ import io.vidmill.journal.DoneSet;
 import io.vidmill.journal.Journal;
 import io.vidmill.manifest.ClipRef;
 import io.vidmill.manifest.Manifest;
+import io.vidmill.report.ContactSheet;
 import io.vidmill.shard.ClipHash;
 import io.vidmill.sink.ResultSink;
 import io.vidmill.sink.ShardWriter;
@@ -105,6 +106,8 @@ public final class Run {
   private volatile Fetcher fetcherNow;
   // where clips' tar members wait for the sink; null when no frames are written
   private volatile Path spoolDir;
+  // the contact sheet's pictures, made as clips decode; null: none
+  private volatile ContactSheet.Pictures pictures;
 
   public Run(RunOptions options, PrintWriter out, InputStream stdin) {
     this(options, out, stdin, ResourceLimits.detect());
@@ -131,6 +134,14 @@ public final class Run {
 
   public RunStats stats() {
     return stats;
+  }
+
+  /**
+   * Makes the report's contact sheet pictures from the frames this run decodes anyway, into
+   * {@code pictures} (see {@link ContactSheet}); before {@link #execute}.
+   */
+  public void keepPictures(ContactSheet.Pictures pictures) {
+    this.pictures = pictures;
   }
 
   /** NVML's gauges of the GPUs this run decodes on (nothing without). */
@@ -552,9 +563,9 @@ public final class Run {
   /** Decoder {@code index}'s; with GPUs it is one of its GPU's group. */
   private ClipDecoder newDecoder(int index) {
     OpenOptions decode = o.decode().withDevice(devices.deviceFor(index));
-    if (!o.isolation().processes()) return new ClipDecoder.InProcess(decode, o.spec(), spoolDir);
+    if (!o.isolation().processes()) return new ClipDecoder.InProcess(decode, o.spec(), spoolDir, pictures);
     long limit = o.isolation().memoryLimitFor(memoryProbe.memoryBytes(), tuner.settings().workers());
-    return new ClipDecoder.Isolated(decode, o.spec(), spoolDir, limit, crashDir, stats);
+    return new ClipDecoder.Isolated(decode, o.spec(), spoolDir, pictures, limit, crashDir, stats);
   }
 
   /** After a fatal error: release what arrives until the end, recording nothing. */

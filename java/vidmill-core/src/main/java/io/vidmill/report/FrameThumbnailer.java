@@ -12,25 +12,19 @@ import io.vidmill.fetch.Fetched;
 import io.vidmill.fetch.Fetcher;
 import io.vidmill.nativelib.NativeLibrary;
 import io.vidmill.ops.ImageEncoder;
-import io.vidmill.ops.Output;
-import io.vidmill.ops.PixelFormat;
-import io.vidmill.ops.Resize;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The contact sheet's pictures made by vidmill itself: the clip's middle frame (sampling
- * {@code uniform=1}: only what that frame needs is decoded), converted to RGB and fitted into a
- * 16:9 box {@code maxWidth} wide (the sheet shows every picture in such a box), encoded as a
- * JPEG by the native encoder. Any URI the run reads (local, file://, s3://, http(s)://), through
+ * The contact sheet's pictures made by decoding again ({@link ContactSheet} says which frame and
+ * how): sampling {@code uniform=1}, so only what that frame needs is decoded. Any URI the run reads (local, file://, s3://, http(s)://), through
  * one fetcher for the process (its HTTP and S3 clients are made once). Storage that fails twice
  * in a row (a bucket this machine cannot reach) is not asked again: the report is not held up
  * by a sample of clips it cannot read.
  */
 final class FrameThumbnailer implements Thumbnailer {
   private static final Duration PER_CLIP = Duration.ofSeconds(10);
-  private static final int QUALITY = 85;
   private static final int GIVE_UP_AFTER = 2;
 
   private final java.util.concurrent.ConcurrentHashMap<String, Integer> failuresInARow =
@@ -78,9 +72,8 @@ final class FrameThumbnailer implements Thumbnailer {
              // a 10 s 1080p clip, whose 10 MB would otherwise be copied into fresh memory
              Sampling.parse("uniform=1").withBufferBytes(-1));
          FrameBatch batch = FrameBatch.allocate(1, Want.PIXELS);
-         ImageEncoder jpeg = ImageEncoder.open(ImageEncoder.Codec.JPEG, QUALITY)) {
-      clip.setOutput(Output.of(PixelFormat.RGB24).withFilter(io.vidmill.ops.Filter.AREA)
-          .withSize(maxWidth, Math.max(1, maxWidth * 9 / 16), Resize.FIT));
+         ImageEncoder jpeg = ImageEncoder.open(ImageEncoder.Codec.JPEG, ContactSheet.QUALITY)) {
+      clip.setOutput(ContactSheet.output(maxWidth));
       clip.next(batch); // a frame that came before an error is still the clip's picture
       if (batch.count() == 0) return Optional.empty();
       return Optional.of(jpeg.encode(batch.frame(0)).toArray(ValueLayout.JAVA_BYTE));

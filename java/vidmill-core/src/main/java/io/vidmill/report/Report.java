@@ -33,22 +33,19 @@ import java.util.regex.Pattern;
  * (by hash), loads nothing and sends nothing.
  */
 public final class Report {
-  static final int THUMBNAIL_WIDTH = 192;
-  static final int MAX_THUMBNAIL_BYTES = 256 * 1024;
   private static final String UPLOT = "META-INF/resources/webjars/uplot/";
   private static final Pattern SLOT = Pattern.compile("@@([A-Z_]+)@@");
 
   /**
-   * @param thumbnails how many clips the contact sheet samples (0: none)
+   * @param thumbnails how many clips the contact sheet samples (0: none; which ones: {@link ContactSheet})
    * @param thumbnailer makes their pictures
    * @param thumbnailBudget the most time all thumbnails together may take
-   * @param seed the sample's seed: the same results give the same contact sheet
    */
-  public record Options(int thumbnails, Thumbnailer thumbnailer, Duration thumbnailBudget, long seed) {
-    public static final Options DEFAULTS = new Options(24, Thumbnailer.standard(), Duration.ofSeconds(60), 1);
+  public record Options(int thumbnails, Thumbnailer thumbnailer, Duration thumbnailBudget) {
+    public static final Options DEFAULTS = new Options(24, Thumbnailer.standard(), Duration.ofSeconds(60));
 
     public Options withThumbnailer(Thumbnailer t) {
-      return new Options(thumbnails, t, thumbnailBudget, seed);
+      return new Options(thumbnails, t, thumbnailBudget);
     }
   }
 

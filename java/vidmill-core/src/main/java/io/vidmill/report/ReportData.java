@@ -495,9 +495,9 @@ final class ReportData {
       return o;
     }
     List<ObjectNode> sample = new ArrayList<>();
+    // the sample ContactSheet defines, the one a run keeps pictures for as it decodes
     rows("SELECT key, uri, codec, width, height, duration FROM (SELECT key, uri, codec, width, height, duration "
-        + "FROM clips WHERE status = 'ok') USING SAMPLE reservoir(" + options.thumbnails() + " ROWS) REPEATABLE ("
-        + options.seed() + ") ORDER BY key", rs -> {
+        + "FROM clips WHERE status = 'ok' ORDER BY md5(key) LIMIT " + options.thumbnails() + ") ORDER BY key", rs -> {
           ObjectNode r = JSON.createObjectNode();
           r.put("key", rs.getString(1));
           r.put("uri", rs.getString(2));
@@ -517,7 +517,7 @@ final class ReportData {
       List<java.util.concurrent.Future<Optional<byte[]>>> pictures = new ArrayList<>();
       for (ObjectNode r : sample) {
         pictures.add(pool.submit(() -> options.thumbnailer().jpeg(r.path("key").asText(), r.path("uri").asText(),
-            Report.THUMBNAIL_WIDTH)));
+            ContactSheet.WIDTH)));
       }
       for (int i = 0; i < sample.size(); i++) {
         ObjectNode r = sample.get(i);
@@ -537,8 +537,7 @@ final class ReportData {
         if (jpeg.isEmpty()) continue;
         byte[] b = jpeg.get();
         // only a JPEG, and a small one, goes into the page
-        if (b.length < 4 || (b[0] & 0xff) != 0xff || (b[1] & 0xff) != 0xd8 || (b[2] & 0xff) != 0xff
-            || b.length > Report.MAX_THUMBNAIL_BYTES) {
+        if (!ContactSheet.acceptable(b)) {
           failed++;
           continue;
         }

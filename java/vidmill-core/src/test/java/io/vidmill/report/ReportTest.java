@@ -207,8 +207,8 @@ class ReportTest {
       java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(jpeg));
       assertThat(img).as(it.path("key").asText()).isNotNull();
       // fitted into a 16:9 box of the sheet's width, the clip's aspect kept (TinyClips are 64x48)
-      assertEquals(Report.THUMBNAIL_WIDTH * 9 / 16, img.getHeight());
-      assertEquals(Math.round(Report.THUMBNAIL_WIDTH * 9 / 16 * 64 / 48.0), img.getWidth());
+      assertEquals(ContactSheet.WIDTH * 9 / 16, img.getHeight());
+      assertEquals(Math.round(ContactSheet.WIDTH * 9 / 16 * 64 / 48.0), img.getWidth());
       // a picture, not a blank: testsrc2 has colour bars and a moving pattern
       int[] rgb = img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
       long distinct = java.util.Arrays.stream(rgb).distinct().count();
